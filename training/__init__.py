@@ -1,0 +1,1 @@
+"""Training, evaluation and calibration of the project's NLI cross-encoder."""
