@@ -76,9 +76,38 @@ def combine_directions(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     return np.where(take_backward[:, None], backward, forward)
 
 
-def _resolve_local(name_or_path: str) -> Path | None:
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Temperature-scaled, numerically stable softmax over the last axis."""
+    scaled = logits / temperature
+    scaled = scaled - scaled.max(axis=-1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def resolve_model_folder(name_or_path: str) -> Path | None:
+    """The local model folder, ``None`` for a hub id; a path-like name that is missing is an error.
+
+    Without this a mistyped folder is passed on as a hub id and fails (offline, after retries)
+    with a message about repo ids instead of the missing folder.
+    """
     path = Path(name_or_path).expanduser()
-    return path if path.is_dir() else None
+    if path.is_dir():
+        return path
+    parent = Path(name_or_path).parent
+    path_like = (
+        path.is_absolute()
+        or name_or_path.startswith((".", "~"))
+        or "\\" in name_or_path
+        or name_or_path.count("/") > 1
+        or path.exists()
+        or (str(parent) != "." and parent.is_dir())
+    )
+    if path_like:
+        raise FileNotFoundError(
+            f"model folder {path} does not exist (a model is a local folder with config.json, "
+            "weights and tokenizer files)"
+        )
+    return None
 
 
 class NLIScorer:
@@ -102,6 +131,7 @@ class NLIScorer:
         if num_threads:
             torch.set_num_threads(num_threads)
         self.name_or_path = model_name_or_path
+        folder = resolve_model_folder(model_name_or_path)  # before loading: fail fast on a missing folder
         self.device = torch.device(device)
         self.batch_size = batch_size
         self.max_tokens_per_batch = max_tokens_per_batch
@@ -120,7 +150,6 @@ class NLIScorer:
         tokenizer_max = self.tokenizer.model_max_length if self.tokenizer.model_max_length < 100_000 else model_max
         self.max_length = min(max_length or tokenizer_max, tokenizer_max, model_max)
 
-        folder = _resolve_local(model_name_or_path)
         self.calibration = calibration or (folder and Calibration.from_folder(folder)) or Calibration()
         self.metrics: dict = {}
         if folder and (folder / METRICS_FILE).is_file():
@@ -221,15 +250,17 @@ class NLIScorer:
         if symmetric:
             both = self.probabilities(pairs + [(b, a) for a, b in pairs], batch_size=batch_size, progress=progress)
             return combine_directions(both[: len(pairs)], both[len(pairs) :])
-        logits = self.logits(pairs, batch_size=batch_size, progress=progress)[:, self.label_order]
-        return self.softmax(logits)
+        logits = self.canonical_logits(pairs, batch_size=batch_size, progress=progress)
+        return softmax(logits, self.calibration.temperature)
 
-    def softmax(self, logits: np.ndarray) -> np.ndarray:
-        """Temperature-scaled softmax over logits already in canonical column order."""
-        scaled = logits / self.calibration.temperature
-        scaled = scaled - scaled.max(axis=1, keepdims=True)
-        exp = np.exp(scaled)
-        return exp / exp.sum(axis=1, keepdims=True)
+    def canonical_logits(
+        self,
+        pairs: Sequence[Pair],
+        batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Logits with columns reordered to (contradiction, entailment, neutral)."""
+        return self.logits(pairs, batch_size=batch_size, progress=progress)[:, self.label_order]
 
     def results(self, probabilities: np.ndarray) -> list[PairScore]:
         threshold = self.calibration.threshold
@@ -259,4 +290,13 @@ class NLIScorer:
         return self.score([(premise, hypothesis)], symmetric=symmetric)[0]
 
 
-__all__ = ["CONTRADICTION", "ENTAILMENT", "NEUTRAL", "Calibration", "NLIScorer", "PairScore", "combine_directions"]
+__all__ = [
+    "CONTRADICTION",
+    "ENTAILMENT",
+    "NEUTRAL",
+    "Calibration",
+    "NLIScorer",
+    "PairScore",
+    "combine_directions",
+    "softmax",
+]

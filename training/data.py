@@ -56,8 +56,12 @@ def load_nli_dataset(source: str = "vitaminc") -> datasets.DatasetDict:
 def _load_vitaminc() -> datasets.DatasetDict:
     task = vitaminc.bigbench_task_file("vitaminc_fact_verification")
     splits = vitaminc.parse_examples(vitaminc.iter_task_examples(task))
+    columns = (*COLUMNS, "title")
     return datasets.DatasetDict(
-        {name: datasets.Dataset.from_list(rows) for name, rows in splits.items()}
+        {
+            name: datasets.Dataset.from_dict({column: [row[column] for row in rows] for column in columns})
+            for name, rows in splits.items()
+        }
     )
 
 

@@ -10,8 +10,8 @@ weights, Trainer, save. Evaluation and calibration live in ``training.evaluate``
 
 from __future__ import annotations
 
+import json
 import logging
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> Path:
     trainer.save_model(str(final))
     tokenizer.save_pretrained(str(final))
     (final / "training_args.json").write_text(training_args.to_json_string())
+    (final / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
     logger.info("saved %s (%.1f M params)", final, sum(p.numel() for p in model.parameters()) / 1e6)
     return final
 

@@ -1,0 +1,231 @@
+"""The ``contradict`` command line: serve the HTTP API, score pair files, scan corpora, show the model.
+
+Bad input (a malformed row, a missing model folder, an unmappable model) ends with a one-line
+message and exit status 2, never a traceback: these are user errors, not bugs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from enum import Enum
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from contradict.corpus.command import corpus
+from contradict.pairs_io import (
+    DEFAULT_CHUNK_SIZE,
+    STDIO,
+    InvalidInputError,
+    ReadStats,
+    ResultWriter,
+    detect_format,
+    read_pairs,
+    score_records,
+    source_name,
+)
+from contradict.scorer import NLIScorer, resolve_model_folder
+from contradict.settings import Settings
+
+EXIT_BAD_INPUT = 2
+# Skipped-row messages shown after a --skip-invalid run; the rest are only counted.
+SHOWN_SKIPPED = 5
+
+app = typer.Typer(
+    name="contradict",
+    help="Detect contradictions between statements with an NLI cross-encoder.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model folder. Default: $CONTRADICT_MODEL, else the shipped models/contradict-minilm-l6-vitaminc.",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment with the options given on the command line on top."""
+    try:
+        return Settings(**{name: value for name, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        fail(f"invalid setting: {error}")
+
+
+def _missing_model_hint(model: str) -> str:
+    return f"{model}; pass --model FOLDER or set CONTRADICT_MODEL (the shipped model is built by `make model`)"
+
+
+def load_scorer(settings: Settings) -> NLIScorer:
+    try:
+        return NLIScorer.from_settings(settings)
+    except FileNotFoundError as error:
+        fail(_missing_model_hint(str(error)))
+    except (OSError, ValueError) as error:  # LabelMappingError is a ValueError
+        fail(f"cannot load model {settings.model!r}: {error}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address. Default: $CONTRADICT_HOST or 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port. Default: $CONTRADICT_PORT or 8000.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes, each with its own model copy.")] = None,
+    model: ModelOption = None,
+) -> None:
+    """Run the HTTP API (uvicorn); every other setting comes from CONTRADICT_* variables."""
+    settings = load_settings(host=host, port=port, workers=workers, model=model)
+    try:
+        # Only checks the folder exists: each worker loads its own model, the parent none.
+        resolve_model_folder(settings.model)
+    except FileNotFoundError as error:
+        fail(_missing_model_hint(str(error)))
+    from service.server import run  # the web stack is imported only when serving
+
+    run(settings)
+
+
+def _progress(console: Console, enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("scoring"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("pairs"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not enabled,
+    )
+
+
+def _count_valid(path: str, fmt: str, skip_invalid: bool) -> int:
+    """A cheap first pass over a file: fails on a bad row before any model time is spent, and
+    gives the progress bar its total."""
+    return sum(1 for _ in read_pairs(path, fmt, skip_invalid=skip_invalid))
+
+
+def _report_skipped(stats: ReadStats) -> None:
+    for message in stats.errors[:SHOWN_SKIPPED]:
+        typer.echo(f"skipped {message}", err=True)
+    if stats.skipped > SHOWN_SKIPPED:
+        typer.echo(f"... and {stats.skipped - SHOWN_SKIPPED} more invalid rows skipped", err=True)
+
+
+@app.command()
+def score(
+    input: Annotated[str, typer.Argument(help="Pairs file (.jsonl or .csv), or - for stdin.", show_default=False)],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Output file. Default: stdout.", show_default=False)
+    ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="Output format. Default: from the output suffix, else jsonl."),
+    ] = None,
+    input_format: Annotated[
+        Format | None, typer.Option(help="Input format. Default: from the input suffix, else jsonl.")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Pairs per forward pass.")] = None,
+    symmetric: Annotated[
+        bool, typer.Option(help="Score both directions and keep the more contradicting one.")
+    ] = False,
+    model: ModelOption = None,
+    device: Annotated[str | None, typer.Option(help="torch device, e.g. cpu or cuda.")] = None,
+    skip_invalid: Annotated[bool, typer.Option(help="Count and skip malformed rows instead of stopping.")] = False,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Pairs read and scored at a time.")] = DEFAULT_CHUNK_SIZE,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+) -> None:
+    """Score statement pairs (fields premise/hypothesis or sentence1/sentence2, optional id).
+
+    Writes one row per valid pair, in input order: id, premise, hypothesis, contradiction,
+    entailment, neutral, label, is_contradiction.
+    """
+    try:
+        in_fmt = detect_format(input, input_format and input_format.value)
+        out_fmt = detect_format(output, fmt and fmt.value)
+    except ValueError as error:
+        fail(str(error))
+    if input != STDIO and not os.path.isfile(input):
+        fail(f"input file {input} not found")
+
+    started = time.perf_counter()
+    stats = ReadStats()
+    contradictions = 0
+    console = Console(stderr=True)
+    try:
+        total = None if input == STDIO else _count_valid(input, in_fmt, skip_invalid)
+        scorer = load_scorer(load_settings(model=model, batch_size=batch_size, device=device))
+        records = read_pairs(input, in_fmt, skip_invalid=skip_invalid, stats=stats)
+        directions = 2 if symmetric else 1
+        with _progress(console, enabled=not quiet and console.is_terminal) as progress, ResultWriter(
+            output, out_fmt
+        ) as writer:
+            task = progress.add_task("scoring", total=total)
+            for rows in score_records(
+                scorer,
+                records,
+                symmetric=symmetric,
+                chunk_size=chunk_size,
+                progress=lambda done: progress.advance(task, done / directions),
+            ):
+                writer.write(rows)
+                contradictions += sum(row["is_contradiction"] for row in rows)
+    except InvalidInputError as error:
+        hint = "" if skip_invalid else " (--skip-invalid skips such rows)"
+        fail(f"{error}{hint}")
+    except ValueError as error:  # e.g. CSV output rows whose columns change part way
+        fail(str(error))
+    except BrokenPipeError:
+        # The reader of stdout went away (`| head`); stop quietly like other Unix tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
+
+    if stats.skipped:
+        _report_skipped(stats)
+    if not quiet:
+        seconds = time.perf_counter() - started
+        destination = "stdout" if output in (None, STDIO) else output
+        typer.echo(
+            f"scored {stats.read} pairs from {source_name(input)} to {destination}: skipped {stats.skipped} "
+            f"invalid, {contradictions} contradictions, {seconds:.1f} s",
+            err=True,
+        )
+
+
+@app.command("model-info")
+def model_info(model: ModelOption = None) -> None:
+    """Print the model's name, version, labels, calibration and test metrics as JSON."""
+    scorer = load_scorer(load_settings(model=model))
+    typer.echo(json.dumps(scorer.info(), indent=2, ensure_ascii=False))
+
+
+# Corpus scan: pairs up statements across many articles (contradict/corpus).
+app.command("corpus")(corpus)
+
+# Training and evaluation commands (owned by the training area) are registered here, e.g.
+# `app.command("evaluate")(evaluate)`, importing their functions from training/.
+
+
+if __name__ == "__main__":
+    app()

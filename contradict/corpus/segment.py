@@ -1,0 +1,122 @@
+"""Split articles into statements (sentences) with exact character offsets into the source text.
+
+Offsets are the contract with the user: ``article.text[start:end] == statement.text`` always, so a
+report can point at the exact sentence in the original file. pysbd's own spans are checked and, when
+they drift (it is known to mis-locate repeated sentences), the sentence is found again by search.
+Segmenting paragraph by paragraph keeps pysbd fast on long articles and yields the paragraph span
+that the report shows as context.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+
+import pysbd
+
+from contradict.corpus.reader import Article
+
+_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+_LINE_BREAKS = re.compile(r"\n\s*")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Statement:
+    article: int  # index into the article list
+    sentence: int  # position among all sentences of its article, dropped fragments included
+    start: int
+    end: int
+    text: str
+    para_start: int
+    para_end: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SegmentOptions:
+    min_chars: int = 20
+    min_words: int = 4
+    max_chars: int = 1000
+
+    def keeps(self, text: str) -> bool:
+        """Short fragments ("Scroll down for video.") carry no claim; very long ones are not sentences."""
+        return self.min_chars <= len(text) <= self.max_chars and len(_WORD.findall(text)) >= self.min_words
+
+
+def paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    """Paragraph spans: blank-line separated when the text has blank lines, else one per line.
+
+    News exports either separate paragraphs with blank lines (and may hard-wrap lines inside them)
+    or put one paragraph per line; the presence of a blank line tells which.
+    """
+    separator = _BLANK_LINES if _BLANK_LINES.search(text) else _LINE_BREAKS
+    start = 0
+    for match in separator.finditer(text):
+        yield from _stripped(text, start, match.start())
+        start = match.end()
+    yield from _stripped(text, start, len(text))
+
+
+def _stripped(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    chunk = text[start:end]
+    left = len(chunk) - len(chunk.lstrip())
+    right = len(chunk.rstrip())
+    if right > left:
+        yield start + left, start + right
+
+
+class Segmenter:
+    """pysbd with offsets verified against the source; one instance is reused (building it is slow)."""
+
+    def __init__(self, options: SegmentOptions | None = None):
+        self.options = options or SegmentOptions()
+        self._pysbd = pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+    def sentence_spans(self, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+        """Whitespace-stripped sentence spans inside ``text[start:end]``, in absolute offsets."""
+        # Line breaks inside a paragraph are hard wraps, not sentence ends; replacing them with
+        # spaces keeps every offset valid (same length) while pysbd stops splitting on them.
+        paragraph = text[start:end].replace("\r", " ").replace("\n", " ")
+        cursor = 0
+        for span in self._pysbd.segment(paragraph):
+            sentence = span.sent.strip()
+            if not sentence:
+                continue
+            local = span.start + (len(span.sent) - len(span.sent.lstrip()))
+            if paragraph[local : local + len(sentence)] != sentence:
+                local = paragraph.find(sentence, cursor)
+                if local < 0:  # pysbd altered the text; nothing exact to point at
+                    continue
+            cursor = local + len(sentence)
+            yield start + local, start + local + len(sentence)
+
+    def segment(self, article_index: int, article: Article) -> list[Statement]:
+        text = article.text
+        statements: list[Statement] = []
+        index = 0
+        for para_start, para_end in paragraphs(text):
+            for start, end in self.sentence_spans(text, para_start, para_end):
+                sentence = text[start:end]
+                if self.options.keeps(sentence):
+                    statements.append(Statement(article_index, index, start, end, sentence, para_start, para_end))
+                index += 1
+        return statements
+
+
+def segment_articles(
+    articles: Sequence[Article],
+    options: SegmentOptions | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Statement]:
+    """All statements of all articles, in article order then sentence order."""
+    segmenter = Segmenter(options)
+    statements: list[Statement] = []
+    for index, article in enumerate(articles):
+        statements.extend(segmenter.segment(index, article))
+        if progress is not None:
+            progress(1)
+    return statements

@@ -1,0 +1,121 @@
+"""Training end to end on a tiny random model, metrics on hand-made predictions, calibration."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from contradict.scorer import NLIScorer, softmax
+from training.calibrate import calibrate, choose_threshold, fit_temperature
+from training.metrics import (
+    binary_auroc,
+    classification_report,
+    confusion_matrix,
+    expected_calibration_error,
+)
+from training.train import class_weights
+from training.train import main as train_main
+
+CUES = {"contradiction": "never wrong false no", "entailment": "always right true yes", "neutral": "maybe perhaps unknown"}
+
+
+def write_split(path, count: int) -> None:
+    rows = []
+    labels = list(CUES)
+    for index in range(count):
+        label = labels[index % 3]
+        rows.append({"premise": f"statement number {index} about the border",
+                     "hypothesis": CUES[label], "label": label})
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+
+
+def test_a_few_training_steps_lower_the_loss_and_save_a_loadable_model(tiny_model_dir, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write_split(data / "train.jsonl", 96)
+    write_split(data / "validation.jsonl", 12)
+    final = train_main([
+        "--base_model", str(tiny_model_dir), "--dataset", str(data), "--output_dir", str(tmp_path / "run"),
+        "--max_steps", "80", "--per_device_train_batch_size", "16", "--learning_rate", "3e-3",
+        "--logging_steps", "5", "--save_strategy", "no", "--eval_strategy", "no",
+        "--report_to", "none", "--disable_tqdm", "true", "--seed", "1", "--max_length", "32",
+    ])
+    history = json.loads((final / "log_history.json").read_text())
+    losses = [entry["loss"] for entry in history if "loss" in entry]
+    assert len(losses) >= 4
+    assert np.mean(losses[-2:]) < 0.7 * np.mean(losses[:2])
+
+    scorer = NLIScorer(str(final))
+    assert scorer.id2label == {0: "contradiction", 1: "entailment", 2: "neutral"}
+    results = scorer.score([("statement number 5 about the border", CUES[label]) for label in CUES])
+    assert [result.label for result in results] == list(CUES)
+
+
+def test_class_weights_lift_the_rare_class():
+    labels = [0] * 40 + [1] * 50 + [2] * 10
+    inverse = class_weights(labels, 3, "inverse")
+    sqrt = class_weights(labels, 3, "sqrt_inverse")
+    assert inverse[2] > inverse[0] > inverse[1]
+    assert float(inverse.mean()) == pytest.approx(1.0)
+    assert 1.0 < float(sqrt[2]) < float(inverse[2])
+    assert class_weights(labels, 3, "none") is None
+
+
+def test_metrics_on_hand_made_predictions():
+    gold = np.array([0, 0, 1, 1, 2, 2])
+    probabilities = np.array([
+        [0.8, 0.1, 0.1],  # right
+        [0.3, 0.6, 0.1],  # contradiction predicted as entailment
+        [0.1, 0.8, 0.1],  # right
+        [0.1, 0.7, 0.2],  # right
+        [0.2, 0.2, 0.6],  # right
+        [0.5, 0.1, 0.4],  # neutral predicted as contradiction
+    ])
+    matrix = confusion_matrix(gold, probabilities.argmax(axis=1))
+    assert matrix.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    report = classification_report(probabilities, gold, threshold=0.45)
+    assert report["accuracy"] == pytest.approx(4 / 6)
+    # contradiction: precision 1/2, recall 1/2 -> F1 0.5; entailment: P 2/3, R 1 -> 0.8; neutral: P 1, R 1/2
+    assert report["per_class"]["contradiction"]["f1"] == pytest.approx(0.5)
+    assert report["per_class"]["entailment"]["f1"] == pytest.approx(0.8)
+    assert report["per_class"]["neutral"]["f1"] == pytest.approx(2 / 3)
+    assert report["macro_f1"] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+    # contradiction scores 0.8, 0.3 vs others 0.1, 0.1, 0.2, 0.5: 7 of 8 positive-negative pairs ordered right
+    assert report["contradiction_auroc"] == pytest.approx(7 / 8)
+    assert report["is_contradiction"] == pytest.approx(
+        {"threshold": 0.45, "f1": 0.5, "precision": 0.5, "recall": 0.5})
+
+
+def test_auroc_handles_ties_and_ece_of_a_perfectly_calibrated_case():
+    assert binary_auroc(np.array([0.5, 0.5]), np.array([1, 0])) == pytest.approx(0.5)
+    assert binary_auroc(np.array([0.9, 0.1]), np.array([1, 0])) == pytest.approx(1.0)
+    # Confidence 0.75 in every row and 3 of 4 right: calibrated, ECE 0.
+    probabilities = np.tile([0.75, 0.25, 0.0], (4, 1))
+    assert expected_calibration_error(probabilities, np.array([0, 0, 0, 1])) == pytest.approx(0.0)
+    assert expected_calibration_error(probabilities, np.array([1, 1, 1, 1])) == pytest.approx(0.75)
+
+
+def test_temperature_scaling_lowers_ece_of_an_overconfident_model():
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 3, size=3000)
+    # Logits that are right 70% of the time but far too confident.
+    predicted = np.where(rng.random(3000) < 0.7, gold, rng.integers(0, 3, size=3000))
+    logits = rng.normal(0, 0.5, size=(3000, 3))
+    logits[np.arange(3000), predicted] += 6.0
+    temperature = fit_temperature(logits, gold)
+    assert temperature > 1.5
+    before = expected_calibration_error(softmax(logits), gold)
+    after = expected_calibration_error(softmax(logits, temperature), gold)
+    assert after < before / 3
+    calibration, report = calibrate(logits, gold)
+    assert calibration.temperature == pytest.approx(temperature)
+    assert report["validation_ece_after"] < report["validation_ece_before"]
+    assert 0.0 < calibration.threshold < 1.0
+
+
+def test_threshold_maximises_contradiction_f1():
+    probability = np.array([0.9, 0.8, 0.6, 0.4, 0.3, 0.1])
+    actual = np.array([True, True, True, False, False, False])
+    assert choose_threshold(probability, actual) == pytest.approx(0.6)
