@@ -16,13 +16,22 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from transformers.utils import logging as hf_logging
 
 from contradict.corpus.command import corpus
 from contradict.pairs_io import (
     DEFAULT_CHUNK_SIZE,
     STDIO,
     InvalidInputError,
+    OutputError,
     ReadStats,
     ResultWriter,
     detect_format,
@@ -30,7 +39,7 @@ from contradict.pairs_io import (
     score_records,
     source_name,
 )
-from contradict.scorer import NLIScorer, resolve_model_folder
+from contradict.scorer import NLIScorer
 from contradict.settings import Settings
 
 EXIT_BAD_INPUT = 2
@@ -56,7 +65,7 @@ ModelOption = Annotated[
     typer.Option(
         "--model",
         "-m",
-        help="Model folder. Default: $CONTRADICT_MODEL, else the shipped models/contradict-minilm-l6-vitaminc.",
+        help="Model folder. Default: $CONTRADICT_MODEL, else the shipped contradict-minilm-l6-vitaminc.",
         show_default=False,
     ),
 ]
@@ -75,36 +84,32 @@ def load_settings(**overrides) -> Settings:
         fail(f"invalid setting: {error}")
 
 
-def _missing_model_hint(model: str) -> str:
-    return f"{model}; pass --model FOLDER or set CONTRADICT_MODEL (the shipped model is built by `make model`)"
-
-
 def load_scorer(settings: Settings) -> NLIScorer:
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar per run is noise on a CLI's stderr
     try:
         return NLIScorer.from_settings(settings)
     except FileNotFoundError as error:
-        fail(_missing_model_hint(str(error)))
+        fail(f"{error}; pass --model FOLDER or set CONTRADICT_MODEL (`make model` builds the shipped one)")
     except (OSError, ValueError) as error:  # LabelMappingError is a ValueError
         fail(f"cannot load model {settings.model!r}: {error}")
 
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address. Default: $CONTRADICT_HOST or 127.0.0.1.")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Bind address. Default: $CONTRADICT_HOST or 127.0.0.1.")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port. Default: $CONTRADICT_PORT or 8000.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes, each with its own model copy.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes, each with its own model copy.")
+    ] = None,
     model: ModelOption = None,
 ) -> None:
     """Run the HTTP API (uvicorn); every other setting comes from CONTRADICT_* variables."""
     settings = load_settings(host=host, port=port, workers=workers, model=model)
-    try:
-        # Only checks the folder exists: each worker loads its own model, the parent none.
-        resolve_model_folder(settings.model)
-    except FileNotFoundError as error:
-        fail(_missing_model_hint(str(error)))
     from service.server import run  # the web stack is imported only when serving
 
-    run(settings)
+    run(settings)  # checks the model folder before binding; each worker loads its own model
 
 
 def _progress(console: Console, enabled: bool) -> Progress:
@@ -135,7 +140,9 @@ def _report_skipped(stats: ReadStats) -> None:
 
 @app.command()
 def score(
-    input: Annotated[str, typer.Argument(help="Pairs file (.jsonl or .csv), or - for stdin.", show_default=False)],
+    input: Annotated[
+        str, typer.Argument(help="Pairs file (.jsonl or .csv), or - for stdin.", show_default=False)
+    ],
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="Output file. Default: stdout.", show_default=False)
     ] = None,
@@ -148,18 +155,22 @@ def score(
     ] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Pairs per forward pass.")] = None,
     symmetric: Annotated[
-        bool, typer.Option(help="Score both directions and keep the more contradicting one.")
+        bool, typer.Option("--symmetric", help="Score both directions and keep the more contradicting one.")
     ] = False,
     model: ModelOption = None,
     device: Annotated[str | None, typer.Option(help="torch device, e.g. cpu or cuda.")] = None,
-    skip_invalid: Annotated[bool, typer.Option(help="Count and skip malformed rows instead of stopping.")] = False,
-    chunk_size: Annotated[int, typer.Option(min=1, help="Pairs read and scored at a time.")] = DEFAULT_CHUNK_SIZE,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Count and skip malformed rows instead of stopping.")
+    ] = False,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="Pairs read and scored at a time.")
+    ] = DEFAULT_CHUNK_SIZE,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Score statement pairs (fields premise/hypothesis or sentence1/sentence2, optional id).
 
-    Writes one row per valid pair, in input order: id, premise, hypothesis, contradiction,
-    entailment, neutral, label, is_contradiction.
+    Writes one row per valid pair, in input order, with the columns
+    id (when given), premise, hypothesis, contradiction, entailment, neutral, label, is_contradiction.
     """
     try:
         in_fmt = detect_format(input, input_format and input_format.value)
@@ -178,9 +189,10 @@ def score(
         scorer = load_scorer(load_settings(model=model, batch_size=batch_size, device=device))
         records = read_pairs(input, in_fmt, skip_invalid=skip_invalid, stats=stats)
         directions = 2 if symmetric else 1
-        with _progress(console, enabled=not quiet and console.is_terminal) as progress, ResultWriter(
-            output, out_fmt
-        ) as writer:
+        with (
+            _progress(console, enabled=not quiet and console.is_terminal) as progress,
+            ResultWriter(output, out_fmt) as writer,
+        ):
             task = progress.add_task("scoring", total=total)
             for rows in score_records(
                 scorer,
@@ -192,9 +204,9 @@ def score(
                 writer.write(rows)
                 contradictions += sum(row["is_contradiction"] for row in rows)
     except InvalidInputError as error:
-        hint = "" if skip_invalid else " (--skip-invalid skips such rows)"
+        hint = " (--skip-invalid skips such rows)" if error.skippable and not skip_invalid else ""
         fail(f"{error}{hint}")
-    except ValueError as error:  # e.g. CSV output rows whose columns change part way
+    except OutputError as error:
         fail(str(error))
     except BrokenPipeError:
         # The reader of stdout went away (`| head`); stop quietly like other Unix tools.

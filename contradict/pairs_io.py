@@ -36,12 +36,20 @@ MAX_KEPT_ERRORS = 20
 
 
 class InvalidInputError(ValueError):
-    """A row (or the whole input) cannot be read as a statement pair; names file and line."""
+    """A row (or the whole input) cannot be read as a statement pair; names file and line.
 
-    def __init__(self, source: str, line: int | None, reason: str):
-        self.source, self.line, self.reason = source, line, reason
+    ``skippable`` is false for errors that make the rest of the input unreadable (no file, a bad
+    CSV header), which ``skip_invalid`` cannot get past.
+    """
+
+    def __init__(self, source: str, line: int | None, reason: str, *, skippable: bool = True):
+        self.source, self.line, self.reason, self.skippable = source, line, reason, skippable
         where = f"{source}, line {line}" if line is not None else source
         super().__init__(f"{where}: {reason}")
+
+
+class OutputError(ValueError):
+    """Rows that cannot be written in the chosen output format."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,8 @@ def _jsonl_rows(stream: IO[bytes], source: str) -> Iterator[tuple[int, Any]]:
         except json.JSONDecodeError as error:
             reason = f"invalid JSON: {error.msg} (column {error.colno})"
             yield number, InvalidInputError(source, number, reason)
+        except (ValueError, RecursionError) as error:  # e.g. an integer too long, nesting too deep
+            yield number, InvalidInputError(source, number, f"invalid JSON: {error}")
 
 
 def _csv_rows(stream: IO[bytes], source: str) -> Iterator[tuple[int, Any]]:
@@ -144,13 +154,16 @@ def _csv_rows(stream: IO[bytes], source: str) -> Iterator[tuple[int, Any]]:
         try:
             header = reader.fieldnames
         except (csv.Error, UnicodeDecodeError) as error:
-            raise InvalidInputError(source, 1, f"unreadable CSV header ({error})") from error
+            raise InvalidInputError(source, 1, f"unreadable CSV header ({error})", skippable=False) from error
         if header is None:
             return  # empty input
         for names in (PREMISE_FIELDS, HYPOTHESIS_FIELDS):
             if not any(name in header for name in names):
                 raise InvalidInputError(
-                    source, 1, f"CSV header {header} lacks a {' or '.join(map(repr, names))} column"
+                    source,
+                    1,
+                    f"CSV header {header} lacks a {' or '.join(map(repr, names))} column",
+                    skippable=False,
                 )
         while True:
             try:
@@ -159,7 +172,9 @@ def _csv_rows(stream: IO[bytes], source: str) -> Iterator[tuple[int, Any]]:
                 return
             except (csv.Error, UnicodeDecodeError) as error:
                 # The reader cannot resynchronise after a broken record; no row after it is trustworthy.
-                raise InvalidInputError(source, reader.line_num + 1, f"unreadable CSV ({error})") from error
+                raise InvalidInputError(
+                    source, reader.line_num + 1, f"unreadable CSV ({error})", skippable=False
+                ) from error
             # line_num is where the record ends; quoted fields may have carried it over several lines.
             carried = sum(value.count("\n") for value in row.values() if isinstance(value, str))
             line = reader.line_num - carried
@@ -186,7 +201,9 @@ def _open_binary(path: str) -> Iterator[IO[bytes]]:
     try:
         stream = open(path, "rb")  # noqa: SIM115 -- closed below; a context manager cannot span the yield
     except OSError as error:
-        raise InvalidInputError(path, None, f"cannot open input ({error.strerror or error})") from error
+        raise InvalidInputError(
+            path, None, f"cannot open input ({error.strerror or error})", skippable=False
+        ) from error
     with stream:
         yield stream
 
@@ -314,7 +331,7 @@ class ResultWriter:
         writer = self._csv or self._open_csv(has_id=bool(rows) and ID_FIELD in rows[0])
         for offset, row in enumerate(rows, start=self.written + 1):
             if ID_FIELD in row and ID_FIELD not in writer.fieldnames:
-                raise ValueError(
+                raise OutputError(
                     f"output row {offset} has an id but the first row had none; CSV output needs the "
                     "same columns in every row (give every input row an id, or none)"
                 )

@@ -61,7 +61,7 @@ class Embedder:
         """Unit-length float32 embeddings, so inner product is cosine similarity."""
         with self._lock:
             model = self._load()
-            dimension = model.get_sentence_embedding_dimension()
+            dimension = model.get_embedding_dimension()
             out = np.zeros((len(texts), dimension), dtype=np.float32)
             for start in range(0, len(texts), ENCODE_CHUNK):
                 chunk = list(texts[start : start + ENCODE_CHUNK])
@@ -103,6 +103,14 @@ class Candidates:
     def empty(cls) -> Candidates:
         return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
 
+    def most_similar(self, limit: int) -> Candidates:
+        """At most ``limit`` pairs, the most similar ones, still sorted by ``(a, b)``."""
+        if len(self) <= limit:
+            return self
+        order = np.lexsort((self.b, self.a, -self.similarity))[:limit]
+        order.sort()  # rows are already (a, b)-sorted, so sorted row numbers keep that order
+        return Candidates(self.a[order], self.b[order], self.similarity[order])
+
 
 def text_keys(statements: Sequence[Statement]) -> np.ndarray:
     """Same id for statements with the same text (case and spacing aside).
@@ -111,9 +119,8 @@ def text_keys(statements: Sequence[Statement]) -> np.ndarray:
     itself, so such pairs are skipped rather than spending the cross-encoder on them.
     """
     ids: dict[str, int] = {}
-    return np.array(
-        [ids.setdefault(_SPACES.sub(" ", s.text).strip().casefold(), len(ids)) for s in statements], dtype=np.int64
-    )
+    keys = [ids.setdefault(_SPACES.sub(" ", s.text).strip().casefold(), len(ids)) for s in statements]
+    return np.array(keys, dtype=np.int64)
 
 
 def build_index(embeddings: np.ndarray, options: CandidateOptions) -> faiss.Index:

@@ -65,7 +65,8 @@ def make_article(record: dict, file: str, line: int | None, limits: Limits) -> A
             raise CorpusError(f"missing field {name!r}", file, line)
     raw_id = record["id"]
     if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
-        raise CorpusError(f"field 'id' must be a string or an integer, got {type(raw_id).__name__}", file, line)
+        kind = type(raw_id).__name__
+        raise CorpusError(f"field 'id' must be a string or an integer, got {kind}", file, line)
     article_id = str(raw_id).strip()
     if not article_id:
         raise CorpusError("field 'id' is empty", file, line)
@@ -199,7 +200,8 @@ def read_corpus(
                 raise record
             article = make_article(record, row_file, line, limits)
             if article.id in first_seen:
-                raise CorpusError(f"duplicate id {article.id!r} (first at {first_seen[article.id]})", row_file, line)
+                first = first_seen[article.id]
+                raise CorpusError(f"duplicate id {article.id!r} (first at {first})", row_file, line)
         except CorpusError as error:
             if not skip_invalid:
                 raise
@@ -213,7 +215,7 @@ def read_corpus(
 
 
 def require_articles(articles: list[Article], minimum: int, file: str) -> None:
-    """Contradictions need two articles (or one with ``within_article``); say so instead of writing nothing."""
+    """Contradictions need two articles (one with ``within_article``): say so rather than write nothing."""
     if not articles:
         raise CorpusError("the corpus holds no articles", file)
     if len(articles) < minimum:

@@ -102,7 +102,8 @@ class Segmenter:
             for start, end in self.sentence_spans(text, para_start, para_end):
                 sentence = text[start:end]
                 if self.options.keeps(sentence):
-                    statements.append(Statement(article_index, index, start, end, sentence, para_start, para_end))
+                    statement = Statement(article_index, index, start, end, sentence, para_start, para_end)
+                    statements.append(statement)
                 index += 1
         return statements
 

@@ -56,13 +56,17 @@ class WorkDir:
         self.root = Path(root)
 
     def prune(self, keep: set[str]) -> None:
-        """Delete checkpoints of earlier, different runs (only names this module writes)."""
+        """Delete checkpoints of earlier, different runs and temp files of killed writes.
+
+        Only names this module writes are touched, in case the folder is shared.
+        """
         if not self.root.is_dir():
             return
         for entry in self.root.iterdir():
-            stale = entry.name.startswith(STAGE_PREFIXES) and entry.name not in keep
-            if stale or (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+            if entry.name.startswith(STAGE_PREFIXES) and entry.name not in keep:
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        for tmp in self.root.rglob(".*.tmp"):
+            tmp.unlink()
 
     def read_json(self, name: str) -> object | None:
         path = self.root / name

@@ -1,0 +1,361 @@
+"""Throughput of the scoring core, the sentence-transformers baseline and the HTTP service.
+
+Not a test: a script that prints a markdown table of absolute numbers and ratios.
+
+    .venv/bin/python bench/throughput.py                 # shipped model, 2,000 pairs
+    .venv/bin/python bench/throughput.py --quick --model /path/to/tiny-model
+
+Every measurement runs in its own process (so peak RSS is its own) on the same model and the same
+pairs: ``NLIScorer.probabilities`` and ``CrossEncoder.predict`` at batch 1 and 32, then the service
+under uvicorn with 1, 16 and 64 concurrent clients sending one pair per request. Floors from the issue:
+core >= 1.3x CrossEncoder at batch 32; HTTP with 64 clients >= 0.6x the core's best in-process rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from contradict.settings import default_model  # noqa: E402
+
+EXAMPLES_DIR = REPO.parent / "shared" / "examples"
+VITAMINC_TASK = "vitaminc_fact_verification"
+CORE_FLOOR = 1.3
+HTTP_FLOOR = 0.6
+CLIENTS = (1, 16, 64)
+BATCHES = (1, 32)
+
+
+# -- the pairs ---------------------------------------------------------------------------------------
+
+
+def vitaminc_pairs(count: int) -> list[tuple[str, str]] | None:
+    from training.vitaminc import cache_dir, iter_task_examples, parse_examples
+
+    task = cache_dir() / "bigbench" / VITAMINC_TASK / "task.json"
+    if not task.is_file():
+        return None
+    rows = parse_examples(iter_task_examples(task))["test"]
+    return [(row["premise"], row["hypothesis"]) for row in rows[:count]]
+
+
+def example_pairs(count: int) -> list[tuple[str, str]]:
+    """Fallback: real sentences from the shared example documents, paired up at random."""
+    text = " ".join(path.read_text(encoding="utf-8") for path in sorted(EXAMPLES_DIR.glob("*.txt")))
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 4]
+    if len(sentences) < 2:
+        raise SystemExit(f"no VitaminC cache and no usable sentences in {EXAMPLES_DIR}")
+    rng = random.Random(0)
+    return [tuple(rng.sample(sentences, 2)) for _ in range(count)]
+
+
+def build_pairs(count: int) -> tuple[list[tuple[str, str]], str]:
+    pairs = vitaminc_pairs(count)
+    if pairs and len(pairs) >= count:
+        return pairs, "VitaminC test split"
+    return example_pairs(count), f"sentences from {EXAMPLES_DIR}"
+
+
+# -- measurements, each in its own process -----------------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def canonical_argmax(logits, id2label) -> list[str]:
+    from contradict.labels import canonical_label
+
+    return [canonical_label(id2label[int(i)]) for i in logits.argmax(axis=1)]
+
+
+def timed(fn, pairs, batch: int) -> float:
+    fn(pairs[: min(len(pairs), 32)], batch)  # warm-up, not timed
+    started = time.perf_counter()
+    fn(pairs, batch)
+    return len(pairs) / (time.perf_counter() - started)
+
+
+def worker_core(model: str, pairs, threads: int) -> dict:
+    from contradict.labels import LABELS
+    from contradict.scorer import NLIScorer
+
+    scorer = NLIScorer(model, num_threads=threads)
+    rates = {b: timed(lambda p, b: scorer.probabilities(p, batch_size=b), pairs, b) for b in BATCHES}
+    labels = [LABELS[i] for i in scorer.probabilities(pairs, batch_size=32).argmax(axis=1)]
+    return {"rates": rates, "labels": labels, "rss_mb": peak_rss_mb()}
+
+
+def worker_crossencoder(model: str, pairs, threads: int) -> dict:
+    import torch
+    from sentence_transformers import CrossEncoder
+
+    torch.set_num_threads(threads)
+    # float32 as the core uses: transformers would otherwise keep fp16-stored weights in fp16 on CPU.
+    encoder = CrossEncoder(model, device="cpu", model_kwargs={"dtype": torch.float32})
+
+    def predict(p, b):
+        return encoder.predict(p, batch_size=b, show_progress_bar=False)
+
+    rates = {b: timed(predict, pairs, b) for b in BATCHES}
+    logits = predict(pairs, 32)
+    if logits.ndim != 2 or logits.shape[1] != 3:
+        raise SystemExit(f"CrossEncoder returned shape {logits.shape}, expected (n, 3)")
+    labels = canonical_argmax(logits, encoder.config.id2label)
+    return {"rates": rates, "labels": labels, "rss_mb": peak_rss_mb()}
+
+
+WORKERS = {"core": worker_core, "crossencoder": worker_crossencoder}
+
+
+def run_worker(kind: str, model: str, pairs_file: Path, threads: int) -> dict:
+    command = [sys.executable, __file__, "--worker", kind, "--model", model, "--pairs-file", str(pairs_file)]
+    done = subprocess.run(command + ["--threads", str(threads)], capture_output=True, text=True, cwd=REPO)
+    if done.returncode != 0:
+        raise SystemExit(f"{kind} worker failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["rates"] = {int(k): v for k, v in result["rates"].items()}
+    return result
+
+
+# -- the HTTP service --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(model: str, threads: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        CONTRADICT_MODEL=model,
+        CONTRADICT_PORT=str(port),
+        CONTRADICT_HOST="127.0.0.1",
+        CONTRADICT_NUM_THREADS=str(threads),
+        CONTRADICT_LOG_LEVEL="warning",
+    )
+    env.pop("CONTRADICT_API_KEY", None)
+    code = "from contradict.settings import Settings; from service.server import run; run(Settings())"
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the service exited with {process.returncode}")
+        try:
+            status, _ = asyncio.run(one_request(port, "GET", "/readyz"))
+            if status == 200:
+                return process, port
+        except OSError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the service did not become ready in 300 s")
+
+
+async def one_request(port: int, method: str, path: str) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(f"{method} {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        return await read_response(reader)
+    finally:
+        writer.close()
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    length = int({k.lower(): v for k, v in headers.items()}.get("content-length", 0))
+    return int(lines[0].split()[1]), await reader.readexactly(length)
+
+
+async def client(port: int, work: list[bytes], latencies: list[float]) -> None:
+    """A keep-alive HTTP/1.1 client on raw asyncio streams: one pair per request, in turn.
+
+    A hand-rolled client costs far less CPU than a full HTTP library, so the machine's cores go to
+    the service being measured, not to the load generator.
+    """
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while work:
+            payload = work.pop()
+            started = time.perf_counter()
+            writer.write(
+                b"POST /v1/contradictions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                + b"Content-Length: %d\r\n\r\n" % len(payload)
+                + payload
+            )
+            status, body = await read_response(reader)
+            if status != 200:
+                raise RuntimeError(f"HTTP {status}: {body[:300]!r}")
+            latencies.append(time.perf_counter() - started)
+    finally:
+        writer.close()
+
+
+async def load(port: int, pairs, clients: int) -> tuple[float, list[float]]:
+    work = [json.dumps({"pairs": [{"premise": p, "hypothesis": h}]}).encode() for p, h in reversed(pairs)]
+    latencies: list[float] = []
+    started = time.perf_counter()
+    await asyncio.gather(*(client(port, work, latencies) for _ in range(clients)))
+    return len(pairs) / (time.perf_counter() - started), latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def server_peak_rss_mb(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else None
+
+
+def measure_http(model: str, pairs, threads: int) -> tuple[dict[int, dict], float | None]:
+    process, port = start_server(model, threads)
+    try:
+        asyncio.run(load(port, pairs[:32], 8))  # warm-up
+        results = {}
+        for clients in CLIENTS:
+            rate, latencies = asyncio.run(load(port, pairs, clients))
+            results[clients] = {
+                "rate": rate,
+                "p50_ms": 1000 * percentile(latencies, 0.50),
+                "p99_ms": 1000 * percentile(latencies, 0.99),
+            }
+            print(f"  http {clients:>2} clients: {rate:8.1f} pairs/s", file=sys.stderr)
+        return results, server_peak_rss_mb(process.pid)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+# -- report ------------------------------------------------------------------------------------------
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def report(args, source: str, core: dict, baseline: dict, http: dict, http_rss: float | None) -> bool:
+    best = max(core["rates"].values())
+    agreement = sum(a == b for a, b in zip(core["labels"], baseline["labels"], strict=True)) / len(
+        core["labels"]
+    )
+    rows = []
+    for batch in BATCHES:
+        ratio = core["rates"][batch] / baseline["rates"][batch]
+        rows.append(
+            (
+                f"core `NLIScorer.probabilities`, batch {batch}",
+                core["rates"][batch],
+                None,
+                None,
+                core["rss_mb"],
+                f"{ratio:.2f}x CrossEncoder batch {batch}",
+            )
+        )
+    for batch in BATCHES:
+        rows.append(
+            (
+                f"`CrossEncoder.predict`, batch {batch}",
+                baseline["rates"][batch],
+                None,
+                None,
+                baseline["rss_mb"],
+                "1.00x (baseline)",
+            )
+        )
+    for clients, result in http.items():
+        rows.append(
+            (
+                f"HTTP, {clients} concurrent clients x 1 pair",
+                result["rate"],
+                result["p50_ms"],
+                result["p99_ms"],
+                http_rss,
+                f"{result['rate'] / best:.2f}x core best",
+            )
+        )
+    print(
+        f"\n## Throughput: {Path(args.model).name}, {len(core['labels'])} pairs ({source}), "
+        f"{args.threads} torch thread(s), {os.cpu_count()} CPU(s)\n"
+    )
+    print("| measurement | pairs/s | p50 ms | p99 ms | peak RSS MB | ratio |")
+    print("|---|---:|---:|---:|---:|---|")
+    for name, rate, p50, p99, rss, ratio in rows:
+        print(f"| {name} | {fmt(rate)} | {fmt(p50)} | {fmt(p99)} | {fmt(rss, 0)} | {ratio} |")
+    core_ratio = core["rates"][32] / baseline["rates"][32]
+    http_ratio = http[64]["rate"] / best if 64 in http else float("nan")
+    core_ok, http_ok = core_ratio >= CORE_FLOOR, http_ratio >= HTTP_FLOOR
+    print(
+        f"\n- core vs CrossEncoder.predict at batch 32: **{core_ratio:.2f}x** (floor {CORE_FLOOR}x: "
+        f"{'met' if core_ok else 'NOT met'})"
+    )
+    print(
+        f"- HTTP with 64 clients vs core best in-process ({fmt(best)} pairs/s): **{http_ratio:.2f}x** "
+        f"(floor {HTTP_FLOOR}x: {'met' if http_ok else 'NOT met'})"
+    )
+    print(f"- label agreement core vs CrossEncoder (argmax, canonical labels): {100 * agreement:.1f}%")
+    return core_ok and http_ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=default_model(), help="model folder (default: the shipped model)")
+    parser.add_argument("--pairs", type=int, default=2000, help="number of pairs (default 2000)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 200 pairs")
+    parser.add_argument(
+        "--threads", type=int, default=os.cpu_count() or 1, help="torch threads for every party"
+    )
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--pairs-file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        pairs = [tuple(pair) for pair in json.loads(args.pairs_file.read_text())]
+        print(json.dumps(WORKERS[args.worker](args.model, pairs, args.threads)))
+        return
+    if not (Path(args.model) / "config.json").is_file():
+        raise SystemExit(f"no model at {args.model}; pass --model or build the shipped one (`make model`)")
+    count = min(args.pairs, 200) if args.quick else args.pairs
+    pairs, source = build_pairs(count)
+    with tempfile.TemporaryDirectory() as tmp:
+        pairs_file = Path(tmp) / "pairs.json"
+        pairs_file.write_text(json.dumps(pairs))
+        print("measuring the core ...", file=sys.stderr)
+        core = run_worker("core", args.model, pairs_file, args.threads)
+        print("measuring CrossEncoder.predict ...", file=sys.stderr)
+        baseline = run_worker("crossencoder", args.model, pairs_file, args.threads)
+    print("measuring the HTTP service ...", file=sys.stderr)
+    http, http_rss = measure_http(args.model, pairs, args.threads)
+    report(args, source, core, baseline, http, http_rss)
+
+
+if __name__ == "__main__":
+    main()

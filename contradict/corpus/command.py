@@ -1,0 +1,152 @@
+"""`contradict corpus`: scan a corpus of articles for contradicting statements.
+
+A plain function with typer ``Annotated`` parameters; ``contradict/cli.py`` registers it with
+``app.command("corpus")(corpus)``. Progress bars and messages go to stderr so stdout stays free.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from transformers.utils import logging as hf_logging
+
+from contradict.corpus.candidates import Embedder
+from contradict.corpus.errors import CorpusError
+from contradict.corpus.pipeline import Advance, CorpusOptions, CorpusRun, NoProgress
+from contradict.scorer import NLIScorer
+from contradict.settings import Settings
+
+SHOWN_SKIPPED = 5
+
+
+class RichProgress:
+    """One bar per stage on stderr; starting a stage completes the previous bar."""
+
+    def __init__(self, console: Console):
+        self.bars = Progress(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.current: TaskID | None = None
+
+    def __enter__(self) -> RichProgress:
+        self.bars.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._complete()
+        self.bars.stop()
+
+    def _complete(self) -> None:
+        if self.current is not None:
+            task = self.bars.tasks[self.current]
+            self.bars.update(self.current, total=task.total if task.total is not None else task.completed)
+            self.current = None
+
+    def stage(self, name: str, total: float | None) -> Advance:
+        self._complete()
+        self.current = task = self.bars.add_task(name, total=total)
+        return lambda amount: self.bars.advance(task, amount)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=code)
+
+
+PathArg = Annotated[
+    str, typer.Argument(help="Folder of .txt/.md files, a .jsonl or .csv file, or - (JSONL on stdin).")
+]
+
+
+def corpus(
+    path: PathArg,
+    output: Annotated[Path, typer.Option("--output", "-o", dir_okay=False, help="Ranked pairs as JSONL.")],
+    csv: Annotated[Path | None, typer.Option("--csv", dir_okay=False, help="The same rows as CSV.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", dir_okay=False, help="HTML report.")] = None,
+    top_k: Annotated[int | None, typer.Option(min=1, help="Neighbours per statement.")] = None,
+    min_similarity: Annotated[float | None, typer.Option(min=-1.0, max=1.0, help="Cosine floor.")] = None,
+    threshold: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Contradiction cut-off (default: the model's).")
+    ] = None,
+    within_article: Annotated[bool, typer.Option(help="Also pair statements of the same article.")] = False,
+    skip_invalid: Annotated[bool, typer.Option(help="Count and skip bad rows instead of stopping.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")] = False,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="NLI model folder.")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Pairs per forward pass.")] = None,
+    work_dir: Annotated[
+        Path | None, typer.Option(file_okay=False, help="Checkpoint folder. Default: OUT.jsonl.work")
+    ] = None,
+) -> None:
+    """Find statements that contradict each other across the articles of a corpus.
+
+    Restarting an interrupted run with the same arguments resumes from its checkpoints.
+    """
+    console = Console(stderr=True)
+    try:
+        settings = Settings(**{k: v for k, v in {"model": model, "batch_size": batch_size}.items() if v})
+    except ValidationError as exc:
+        raise _fail(f"invalid setting: {exc}") from None
+    options = CorpusOptions.from_settings(
+        settings,
+        top_k=top_k,
+        min_similarity=min_similarity,
+        threshold=threshold,
+        within_article=within_article,
+        skip_invalid=skip_invalid,
+    )
+    # transformers draws its own tqdm bars while loading weights; the stage bars say enough.
+    hf_logging.disable_progress_bar()
+    try:
+        scorer = NLIScorer.from_settings(settings)
+    except (OSError, ValueError) as exc:  # missing folder, unreadable weights, LabelMappingError
+        raise _fail(f"cannot load the model {settings.model!r}: {exc}") from None
+    embedder = Embedder(
+        settings.corpus_embedder, settings.corpus_embedder_device, settings.corpus_embed_batch_size
+    )
+    bars = RichProgress(console) if not quiet and console.is_terminal else None
+    run = CorpusRun(
+        path,
+        output,
+        scorer=scorer,
+        embedder=embedder,
+        options=options,
+        csv_path=csv,
+        report_path=report,
+        work_dir=work_dir,
+        progress=bars or NoProgress(),
+    )
+    try:
+        with bars or nullcontext():
+            result = run.run()
+    except CorpusError as exc:
+        hint = " (--skip-invalid skips such rows)" if exc.line is not None and not skip_invalid else ""
+        raise _fail(f"{exc}{hint}") from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename or ''}: {exc.strerror or exc}", code=1) from None
+    if not quiet:
+        _print_summary(run, result.summary, output)
+
+
+def _print_summary(run: CorpusRun, summary: dict, output: Path) -> None:
+    for error in run.skipped[:SHOWN_SKIPPED]:
+        typer.echo(f"skipped: {error}", err=True)
+    if len(run.skipped) > SHOWN_SKIPPED:
+        more = len(run.skipped) - SHOWN_SKIPPED
+        typer.echo(f"skipped: ... and {more} more invalid rows", err=True)
+    seconds = ", ".join(f"{stage} {value:.1f}s" for stage, value in summary["seconds"].items())
+    counts = (
+        f"{summary['articles']} articles, {summary['statements']} statements, "
+        f"{summary['candidates']} candidate pairs, {summary['contradictions']} contradictions "
+        f"(threshold {summary['threshold']:.3f}) -> {output}"
+    )
+    typer.echo(f"{counts}\n{seconds}", err=True)

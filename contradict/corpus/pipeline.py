@@ -1,0 +1,300 @@
+"""The corpus scan: read -> segment -> candidates -> score -> report, resumable and timed.
+
+Each expensive stage checkpoints into a work dir (see :mod:`contradict.corpus.workdir`); scoring,
+the slow part, checkpoints every ``shard_pairs`` pairs. A run killed at any moment and started
+again with the same arguments picks up the finished stages and shards and writes the same files.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol, TextIO
+
+import numpy as np
+
+from contradict.corpus.candidates import CandidateOptions, Candidates, Embedder, candidate_pairs
+from contradict.corpus.errors import CorpusError
+from contradict.corpus.reader import Article, Limits, read_corpus, require_articles
+from contradict.corpus.report import write_csv, write_html, write_jsonl
+from contradict.corpus.rows import ranked_rows
+from contradict.corpus.segment import SegmentOptions, Statement, segment_articles
+from contradict.corpus.workdir import WorkDir, fingerprint
+
+Pair = tuple[str, str]
+Advance = Callable[[float], None]
+# (pairs, progress) -> probabilities [n, 3] in (contradiction, entailment, neutral) order.
+ScoreFn = Callable[[list[Pair], Callable[[int], None] | None], np.ndarray]
+STAGES = ("read", "segment", "candidates", "score", "report")
+
+
+class Progress(Protocol):
+    """Per-stage progress display; ``stage`` returns the function that advances its bar."""
+
+    def stage(self, name: str, total: float | None) -> Advance: ...
+
+
+class NoProgress:
+    def stage(self, name: str, total: float | None) -> Advance:
+        return lambda amount: None
+
+
+@dataclass(frozen=True)
+class CorpusOptions:
+    segment: SegmentOptions = field(default_factory=SegmentOptions)
+    candidates: CandidateOptions = field(default_factory=CandidateOptions)
+    limits: Limits = field(default_factory=Limits)
+    threshold: float | None = None  # None: the scorer's calibrated threshold
+    shard_pairs: int = 2048
+    report_max_pairs: int = 200
+    skip_invalid: bool = False
+
+    @classmethod
+    def from_settings(cls, settings, **overrides) -> CorpusOptions:
+        """Options from :class:`Settings`; ``overrides`` (None = keep) come from CLI flags or requests."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return cls(
+            segment=SegmentOptions(
+                min_chars=settings.corpus_min_statement_chars,
+                min_words=settings.corpus_min_statement_words,
+                max_chars=settings.corpus_max_statement_chars,
+            ),
+            candidates=CandidateOptions(
+                top_k=given.get("top_k", settings.corpus_top_k),
+                min_similarity=given.get("min_similarity", settings.corpus_min_similarity),
+                within_article=given.get("within_article", False),
+                hnsw_min_statements=settings.corpus_hnsw_min_statements,
+                hnsw_m=settings.corpus_hnsw_m,
+                hnsw_ef_construction=settings.corpus_hnsw_ef_construction,
+                hnsw_ef_search=settings.corpus_hnsw_ef_search,
+            ),
+            limits=Limits(settings.corpus_max_documents, settings.corpus_max_document_chars),
+            threshold=given.get("threshold", settings.corpus_threshold),
+            shard_pairs=settings.corpus_shard_pairs,
+            report_max_pairs=settings.corpus_report_max_pairs,
+            skip_invalid=given.get("skip_invalid", False),
+        )
+
+
+@dataclass(frozen=True)
+class ScorerInfo:
+    """What identifies the scores: checkpoints of another model (or calibration) are not reused."""
+
+    name: str
+    version: str
+    temperature: float
+    threshold: float
+    max_length: int
+
+    @classmethod
+    def of(cls, scorer) -> ScorerInfo:
+        return cls(
+            scorer.name,
+            scorer.version,
+            scorer.calibration.temperature,
+            scorer.calibration.threshold,
+            scorer.max_length,
+        )
+
+
+@dataclass
+class CorpusResult:
+    articles: list[Article]
+    statements: list[Statement]
+    candidates: Candidates
+    probabilities: np.ndarray
+    rows: list[dict]
+    summary: dict
+
+
+def statement_pairs(statements: Sequence[Statement], candidates: Candidates) -> list[Pair]:
+    return [(statements[a].text, statements[b].text) for a, b in zip(candidates.a, candidates.b, strict=True)]
+
+
+def prepare(
+    articles: Sequence[Article], options: CorpusOptions, embedder: Embedder
+) -> tuple[list[Statement], Candidates]:
+    """Segment and pair in one go, without checkpoints: for small, interactive corpora (HTTP)."""
+    statements = segment_articles(articles, options.segment)
+    return statements, candidate_pairs(statements, embedder, options.candidates)
+
+
+def scorer_fn(scorer) -> ScoreFn:
+    """The default scoring stage: the core, both directions, its own length-sorted batches."""
+    return lambda pairs, progress: scorer.probabilities(pairs, symmetric=True, progress=progress)
+
+
+class _Timer:
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.resumed: list[str] = []
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+
+
+class CorpusRun:
+    """One scan of one corpus into one output; ``run()`` may be repeated after a crash."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        output: Path,
+        *,
+        scorer,
+        embedder: Embedder,
+        options: CorpusOptions | None = None,
+        csv_path: Path | None = None,
+        report_path: Path | None = None,
+        work_dir: Path | None = None,
+        score_fn: ScoreFn | None = None,
+        progress: Progress | None = None,
+        stdin: TextIO | None = None,
+    ):
+        self.path = path
+        self.output = Path(output)
+        self.scorer = scorer
+        self.embedder = embedder
+        self.options = options or CorpusOptions()
+        self.csv_path = csv_path
+        self.report_path = report_path
+        self.work = WorkDir(work_dir or self.output.with_name(self.output.name + ".work"))
+        self.score_fn = score_fn or scorer_fn(scorer)
+        self.progress = progress or NoProgress()
+        self.stdin = stdin
+        self.timer = _Timer()
+        self.skipped: list[CorpusError] = []
+
+    # -- stages ------------------------------------------------------------------------------
+
+    def read(self) -> tuple[list[Article], int]:
+        advance = self.progress.stage("read", None)
+        result = read_corpus(
+            self.path, skip_invalid=self.options.skip_invalid, limits=self.options.limits, stdin=self.stdin
+        )
+        self.skipped = result.skipped
+        minimum = 1 if self.options.candidates.within_article else 2
+        require_articles(result.articles, minimum, "<stdin>" if str(self.path) == "-" else str(self.path))
+        advance(len(result.articles))
+        return result.articles, len(result.skipped)
+
+    def segment(self, articles: list[Article], name: str) -> list[Statement]:
+        cached = self.work.read_json(name)
+        advance = self.progress.stage("segment", len(articles))
+        if cached is not None:
+            self.timer.resumed.append("segment")
+            advance(len(articles))
+            return [
+                Statement(a, s, start, end, articles[a].text[start:end], ps, pe)
+                for a, s, start, end, ps, pe in cached
+            ]
+        statements = segment_articles(articles, self.options.segment, progress=advance)
+        self.work.write_json(
+            name, [[s.article, s.sentence, s.start, s.end, s.para_start, s.para_end] for s in statements]
+        )
+        return statements
+
+    def candidates(self, statements: list[Statement], name: str) -> Candidates:
+        cached = self.work.read_arrays(name)
+        embed = self.progress.stage("embed", len(statements))
+        search = self.progress.stage("search", len(statements))
+        if cached is not None:
+            self.timer.resumed.append("candidates")
+            embed(len(statements))
+            search(len(statements))
+            return Candidates(cached["a"], cached["b"], cached["similarity"])
+        found = candidate_pairs(statements, self.embedder, self.options.candidates, embed, search)
+        self.work.write_arrays(name, a=found.a, b=found.b, similarity=found.similarity)
+        return found
+
+    def score(self, pairs: list[Pair], folder: str) -> np.ndarray:
+        """Score shard by shard; a shard on disk is finished work and is never scored again."""
+        out = np.zeros((len(pairs), 3), dtype=np.float32)
+        advance = self.progress.stage("score", len(pairs))
+        size = self.options.shard_pairs
+        loaded = 0
+        for number, start in enumerate(range(0, len(pairs), size)):
+            chunk = pairs[start : start + size]
+            name = f"{folder}/shard-{number:06d}.npy"
+            probs = self.work.read_array(name)
+            if probs is None or probs.shape != (len(chunk), 3):
+                # Symmetric scoring reports both directions, so a pair is done after two ticks.
+                probs = np.asarray(self.score_fn(chunk, lambda n: advance(n / 2)), dtype=np.float32)
+                self.work.write_array(name, probs)
+            else:
+                loaded += 1
+                advance(len(chunk))
+            out[start : start + len(chunk)] = probs
+        if loaded:
+            self.timer.resumed.append(f"score ({loaded} shards)")
+        return out
+
+    # -- the whole run -------------------------------------------------------------------------
+
+    def keys(self, articles: list[Article]) -> dict[str, str]:
+        opts = self.options
+        texts = fingerprint([(a.id, a.text) for a in articles])
+        statements = fingerprint("statements", texts, asdict(opts.segment))
+        candidates = fingerprint("candidates", statements, asdict(opts.candidates), self.embedder.identity)
+        scores = fingerprint("scores", candidates, asdict(ScorerInfo.of(self.scorer)), opts.shard_pairs)
+        return {
+            "statements": f"statements-{statements}.json",
+            "candidates": f"candidates-{candidates}.npz",
+            "scores": f"scores-{scores}",
+        }
+
+    def run(self) -> CorpusResult:
+        timer = self.timer
+        with timer.stage("read"):
+            articles, skipped = self.read()
+        keys = self.keys(articles)
+        self.work.prune(set(keys.values()))
+        with timer.stage("segment"):
+            statements = self.segment(articles, keys["statements"])
+        with timer.stage("candidates"):
+            candidates = self.candidates(statements, keys["candidates"])
+        with timer.stage("score"):
+            probabilities = self.score(statement_pairs(statements, candidates), keys["scores"])
+        threshold = self.options.threshold
+        if threshold is None:
+            threshold = self.scorer.calibration.threshold
+        with timer.stage("report"):
+            rows = ranked_rows(articles, statements, candidates, probabilities, threshold)
+            summary = self.summary(articles, skipped, statements, rows, threshold)
+            self.write(rows, summary, articles)
+        summary["seconds"]["report"] = timer.seconds["report"]
+        return CorpusResult(articles, statements, candidates, probabilities, rows, summary)
+
+    def summary(self, articles, skipped: int, statements, rows: list[dict], threshold: float) -> dict:
+        return {
+            "articles": len(articles),
+            "skipped_rows": skipped,
+            "statements": len(statements),
+            "candidates": len(rows),
+            "contradictions": sum(row["is_contradiction"] for row in rows),
+            "threshold": threshold,
+            "model": {"name": self.scorer.name, "version": self.scorer.version},
+            "settings": {
+                "top_k": self.options.candidates.top_k,
+                "min_similarity": self.options.candidates.min_similarity,
+                "within_article": self.options.candidates.within_article,
+            },
+            "seconds": dict(self.timer.seconds),
+            "resumed": list(self.timer.resumed),
+        }
+
+    def write(self, rows: list[dict], summary: dict, articles: list[Article]) -> None:
+        advance = self.progress.stage("report", len(rows))
+        write_jsonl(rows, self.output)
+        if self.csv_path is not None:
+            write_csv(rows, self.csv_path)
+        if self.report_path is not None:
+            texts = {article.id: article.text for article in articles}
+            write_html(rows, summary, self.report_path, texts, max_pairs=self.options.report_max_pairs)
+        advance(len(rows))

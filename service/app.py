@@ -1,0 +1,79 @@
+"""Assemble the FastAPI app: batcher lifecycle, routers, middleware, error handlers, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from contradict.scorer import NLIScorer
+from contradict.settings import Settings, get_settings
+from service import errors
+from service.batcher import DynamicBatcher
+from service.documents import router as documents_router
+from service.guards import ApiKeyMiddleware, BodyGuardMiddleware
+from service.metrics import RequestMetricsMiddleware, ServiceMetrics
+from service.routes import build_router
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """Contradiction detection between statements with an NLI cross-encoder.
+
+When the service runs with an API key, every route but `/healthz`, `/readyz` and the docs needs
+`Authorization: Bearer <key>` or `X-API-Key: <key>`. Errors are JSON:
+`{"error": ..., "detail": [{"field": ..., "message": ..., "type": ..., "limit": ...}]}`.
+"""
+
+
+def create_app(settings: Settings | None = None, scorer: NLIScorer | None = None) -> FastAPI:
+    """Build the app; the model loads in the batcher's worker thread at start-up unless ``scorer``.
+
+    ``/readyz`` turns 200 once the model is loaded and warmed up; until then scoring answers 503.
+    """
+    settings = settings or get_settings()
+    metrics = ServiceMetrics()
+
+    def load() -> NLIScorer:
+        return scorer if scorer is not None else NLIScorer.from_settings(settings)
+
+    def on_ready(loaded: NLIScorer) -> None:
+        app.state.scorer = loaded
+        metrics.model.info({"name": loaded.name, "version": loaded.version})
+
+    batcher = DynamicBatcher(
+        load,
+        max_pairs=settings.batch_max_pairs,
+        max_tokens=settings.batch_max_tokens,
+        max_wait_ms=settings.batch_max_wait_ms,
+        queue_max_pairs=settings.queue_max_pairs,
+        on_batch=metrics.observe_batch,
+        on_ready=on_ready,
+    )
+    metrics.track_queue(lambda: batcher.pending)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        batcher.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(batcher.stop)
+            logger.info("batcher stopped")
+
+    app = FastAPI(title="contradict", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.scorer = scorer
+    app.state.batcher = batcher
+    app.state.metrics = metrics
+    errors.install(app)
+    app.include_router(build_router(settings))
+    app.include_router(documents_router)
+    # Added last = runs first: metrics see every answer, auth runs before any body is read.
+    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.api_key is not None:
+        app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key.get_secret_value())
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics, router=app.router)
+    return app

@@ -1,0 +1,86 @@
+"""One JSON error shape for every failure: ``{"error": ..., "detail": [{"field", "message", ...}]}``.
+
+FastAPI's defaults differ per source (``{"detail": [...]}`` for validation, ``{"detail": "..."}``
+for HTTP errors, plain text for 500s); clients should need one parser, and each error should name
+the field and the limit involved.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.batcher import BatcherError, QueueFullError
+
+logger = logging.getLogger(__name__)
+
+# pydantic ctx keys that carry the limit a value broke.
+_LIMIT_KEYS = ("max_length", "min_length", "le", "lt", "ge", "gt")
+
+
+def error_response(
+    status: int,
+    error: str,
+    detail: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"error": error}
+    if detail is not None:
+        body["detail"] = detail
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def field_error(field: str, message: str, type_: str, limit: Any = None) -> dict[str, Any]:
+    return {"field": field, "message": message, "type": type_, "limit": limit}
+
+
+def _describe(error: dict[str, Any]) -> dict[str, Any]:
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc and loc[0] == "body":
+        loc = loc[1:]
+    ctx = error.get("ctx") or {}
+    limit = next((ctx[key] for key in _LIMIT_KEYS if key in ctx), None)
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if error.get("type") == "json_invalid":
+        message = f"invalid JSON: {ctx.get('error', 'decode error')} at character {loc[0] if loc else 0}"
+        loc = []
+    elif not loc and isinstance(error.get("input"), bytes | str):
+        message += "; send a JSON object with Content-Type: application/json"
+    return field_error(".".join(loc) or "body", message, str(error.get("type", "value_error")), limit)
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    detail = [_describe(error) for error in exc.errors()]
+    if any(item["type"] == "json_invalid" for item in detail):
+        return error_response(400, "the request body is not valid JSON", detail)
+    return error_response(422, "the request is invalid", detail)
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+async def batcher_error(request: Request, exc: BatcherError) -> JSONResponse:
+    if isinstance(exc, QueueFullError):
+        request.app.state.metrics.rejected.inc()
+        detail = [field_error("pairs", str(exc), "queue_full", exc.limit)]
+    else:
+        detail = None
+    return error_response(503, str(exc), detail, headers={"Retry-After": str(exc.retry_after_s)})
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal error; the server log has the details")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(BatcherError, batcher_error)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,137 @@
+"""ASGI middleware that rejects requests before any parsing: API key, then body size and encoding.
+
+Both run before routing and body parsing, so an unauthenticated or oversized request costs no JSON
+decoding and gets a JSON error naming the limit instead of a 500 or a hang.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import error_response, field_error
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def presented_key(headers: Headers) -> str | None:
+    """The key from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, if any."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return headers.get("x-api-key")
+
+
+class ApiKeyMiddleware:
+    """Require the API key on every path but health, readiness and the docs."""
+
+    def __init__(self, app: ASGIApp, api_key: str):
+        self.app = app
+        self.expected = api_key.encode("utf-8")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        key = presented_key(Headers(scope=scope))
+        # compare_digest on bytes: constant time in the key's content.
+        if key is not None and hmac.compare_digest(key.encode("utf-8"), self.expected):
+            await self.app(scope, receive, send)
+            return
+        message = "missing API key" if key is None else "invalid API key"
+        response = error_response(
+            401,
+            f"{message}: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+        await response(scope, receive, send)
+
+
+def _too_large(limit: int, seen: str) -> object:
+    return error_response(
+        413,
+        f"request body too large: {seen}, limit max_body_bytes={limit}",
+        [field_error("body", f"at most {limit} bytes", "body_too_large", limit)],
+    )
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+class BodyGuardMiddleware:
+    """Cap the body size (declared Content-Length *and* bytes actually streamed) and require UTF-8 JSON.
+
+    The body is read here in full (it is bounded) and replayed to the app, so a chunked upload with
+    no Content-Length cannot slip past the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int):
+        self.app = app
+        self.limit = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                response = error_response(
+                    400, "invalid Content-Length header", [field_error("content-length", declared, "header")]
+                )
+                await response(scope, receive, send)
+                return
+            if int(declared) > self.limit:
+                await _too_large(self.limit, f"Content-Length {declared}")(scope, receive, send)
+                return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client is gone; nobody to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await _too_large(self.limit, f"more than {self.limit} bytes received")(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if body and _is_json(headers.get("content-type", "")):
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                response = error_response(
+                    400,
+                    "the request body is not valid UTF-8",
+                    [
+                        field_error(
+                            "body", f"invalid byte at offset {exc.start}: {exc.reason}", "utf8_invalid"
+                        )
+                    ],
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, _replay(body, receive), send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that yields the buffered body once, then defers to the real one (disconnects)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,70 @@
+"""Run the service under uvicorn (what ``contradict serve`` calls)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from contradict.settings import Settings
+from service.app import create_app
+
+logger = logging.getLogger(__name__)
+ENV_PREFIX = "CONTRADICT_"
+
+
+def _looks_like_path(model: str) -> bool:
+    """Hub-style ids (``org/name``) are left to transformers; anything path-like must exist."""
+    return model.startswith((".", "/", "~")) or Path(model).expanduser().exists()
+
+
+def check_model(settings: Settings) -> None:
+    """Fail before binding the port when the model folder is plainly missing: a clear message at
+    start beats a server that never turns ready."""
+    model = settings.model
+    if _looks_like_path(model) and not (Path(model).expanduser() / "config.json").is_file():
+        raise SystemExit(
+            f"model not found: {model} has no config.json. Set CONTRADICT_MODEL (or --model) to a "
+            "model folder; `make model` rebuilds the shipped one."
+        )
+
+
+def export_settings(settings: Settings) -> None:
+    """Put the effective settings into ``CONTRADICT_*`` variables so worker processes see the same
+    values (including ones given as command-line flags)."""
+    for name, value in settings.model_dump().items():
+        key = ENV_PREFIX + name.upper()
+        if value is None:
+            os.environ.pop(key, None)
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        os.environ[key] = str(value)
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory for multi-process mode: every worker builds its app (and model) from env."""
+    return create_app(Settings())
+
+
+def run(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings.log()
+    check_model(settings)
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
+        "timeout_graceful_shutdown": 30,
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    export_settings(settings)
+    uvicorn.run("service.server:app_from_env", factory=True, workers=settings.workers, **options)

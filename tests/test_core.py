@@ -1,0 +1,320 @@
+"""Unit tests of the scoring core (contradict/scorer.py) and the label mapping (contradict/labels.py).
+
+All models are tiny, random and real (tests/conftest.py): the numbers mean nothing as NLI
+predictions, but batching, ordering, label mapping, truncation and calibration are exercised on
+real tokenisation and real forward passes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import build_tiny_model
+from transformers import AutoModelForSequenceClassification
+
+from contradict.labels import (
+    CONTRADICTION,
+    ENTAILMENT,
+    LABELS,
+    NEUTRAL,
+    LabelMappingError,
+    canonical_label,
+    label_indices,
+)
+from contradict.scorer import Calibration, NLIScorer
+
+TEXT = (
+    "the river flooded the old town after three days of heavy rain while the mayor stayed in the "
+    "capital and the council met twice to discuss the damage to bridges roads and the harbour"
+)
+WORDS = TEXT.split()
+
+
+def sentence(n_words: int, offset: int = 0) -> str:
+    return " ".join(WORDS[(offset + i) % len(WORDS)] for i in range(n_words)).capitalize() + "."
+
+
+# Lengths chosen so that length-sorting reorders them and batches mix short and long pairs.
+PAIRS = [(sentence(3 + (7 * i) % 23, i), sentence(2 + (5 * i) % 17, 3 * i)) for i in range(13)]
+
+
+@pytest.fixture(scope="module")
+def varied_model_dir(tiny_model_dir, tmp_path_factory) -> Path:
+    """The tiny model re-initialised so its outputs depend clearly on the input.
+
+    With the default initialisation every pair gets ~(0.325, 0.336, 0.339), so rows differ by
+    ~1e-5 and a mixed-up order would pass a 1e-5 comparison. Larger weights make rows differ by
+    ~1e-2, and a centring bias makes different pairs win different labels.
+    """
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if parameter.dim() >= 2 and "embeddings" not in name:
+                parameter.normal_(0.0, 0.2, generator=generator)
+    folder = tmp_path_factory.mktemp("varied-nli")
+    model.save_pretrained(folder)
+    NLIScorer(str(tiny_model_dir)).tokenizer.save_pretrained(folder)
+    logits = NLIScorer(str(folder)).logits(PAIRS + [(b, a) for a, b in PAIRS])
+    with torch.no_grad():
+        model.classifier.bias.copy_(torch.from_numpy(-np.median(logits, axis=0)))
+    model.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def scorer(varied_model_dir) -> NLIScorer:
+    return NLIScorer(str(varied_model_dir))
+
+
+def test_varied_model_outputs_differ_between_pairs(scorer):
+    probabilities = scorer.probabilities(PAIRS)
+    assert probabilities.std(axis=0).min() > 1e-3
+    assert len(set(probabilities.argmax(axis=1))) >= 2
+
+
+def one_by_one(scorer: NLIScorer, pairs, **kwargs) -> np.ndarray:
+    return np.vstack([scorer.probabilities([pair], **kwargs) for pair in pairs])
+
+
+# -- batching and order -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_tokens", [64, 16384])
+@pytest.mark.parametrize("batch_size", [1, 3, 32])
+def test_batched_equals_one_by_one(varied_model_dir, batch_size, max_tokens):
+    scorer = NLIScorer(str(varied_model_dir), batch_size=batch_size, max_tokens_per_batch=max_tokens)
+    batch_sizes: list[int] = []
+    batched = scorer.probabilities(PAIRS, progress=batch_sizes.append)
+
+    assert batched.shape == (len(PAIRS), 3)
+    assert np.allclose(batched, one_by_one(scorer, PAIRS), atol=1e-5)
+    assert sum(batch_sizes) == len(PAIRS)
+    assert max(batch_sizes) <= batch_size
+
+
+def test_batches_respect_pair_and_token_bounds(tiny_model_dir):
+    scorer = NLIScorer(str(tiny_model_dir), batch_size=4, max_tokens_per_batch=64)
+    lengths = scorer.token_counts(PAIRS)
+    batches = list(scorer._batches(lengths, scorer.batch_size))
+
+    assert sorted(i for batch in batches for i in batch) == list(range(len(PAIRS)))
+    for batch in batches:
+        assert len(batch) <= 4
+        # A single pair longer than the token budget still gets a batch of its own.
+        assert len(batch) == 1 or max(lengths[i] for i in batch) * len(batch) <= 64
+
+
+def test_order_preserved_under_permutation(scorer):
+    permutation = np.random.default_rng(0).permutation(len(PAIRS))
+    shuffled = scorer.probabilities([PAIRS[i] for i in permutation])
+    assert np.allclose(shuffled, scorer.probabilities(PAIRS)[permutation], atol=1e-6)
+
+
+def test_score_rows_match_probabilities_and_label_is_argmax(scorer):
+    probabilities = scorer.probabilities(PAIRS)
+    results = scorer.score(PAIRS)
+
+    assert len(results) == len(PAIRS)
+    for row, result in zip(probabilities, results, strict=True):
+        assert np.allclose([result.contradiction, result.entailment, result.neutral], row, atol=1e-7)
+        assert result.label == LABELS[int(np.argmax(row))]
+        assert abs(result.contradiction + result.entailment + result.neutral - 1) < 1e-5
+
+
+def test_empty_input(scorer):
+    assert scorer.probabilities([]).shape == (0, 3)
+    assert scorer.score([]) == []
+
+
+def test_token_counts_match_encoding(scorer):
+    assert scorer.token_counts(PAIRS) == [len(item["input_ids"]) for item in scorer.encode(PAIRS)]
+
+
+# -- symmetric rule ---------------------------------------------------------------------------
+
+
+def test_symmetric_keeps_more_contradicting_direction(scorer):
+    pairs = [*PAIRS, ("Same words here.", "Same words here.")]
+    forward = scorer.probabilities(pairs)
+    backward = scorer.probabilities([(b, a) for a, b in pairs])
+    expected = np.array(
+        [b if b[0] > f[0] else f for f, b in zip(forward, backward, strict=True)], dtype=forward.dtype
+    )
+    progress: list[int] = []
+    symmetric = scorer.probabilities(pairs, symmetric=True, progress=progress.append)
+
+    assert not np.allclose(forward, backward, atol=1e-4)  # the two directions really differ
+    assert np.allclose(symmetric, expected, atol=1e-5)
+    assert np.all(symmetric[:, 0] >= np.maximum(forward[:, 0], backward[:, 0]) - 1e-6)
+    assert sum(progress) == 2 * len(pairs)
+    assert [r.as_dict() for r in scorer.score(pairs, symmetric=True)] == [
+        r.as_dict() for r in scorer.results(symmetric)
+    ]
+
+
+# -- label mapping ----------------------------------------------------------------------------
+
+
+def permuted_copy(base_dir, id2label: dict[int, str], folder):
+    """The base model with its classifier rows permuted to ``id2label``'s order: same function,
+    different label order, as real NLI checkpoints have."""
+    model = AutoModelForSequenceClassification.from_pretrained(base_dir)
+    base_index = label_indices(model.config.id2label)
+    rows = [base_index[canonical_label(id2label[i])] for i in range(len(id2label))]
+    with torch.no_grad():
+        model.classifier.weight.copy_(model.classifier.weight[rows].clone())
+        model.classifier.bias.copy_(model.classifier.bias[rows].clone())
+    model.config.id2label = dict(id2label)
+    model.config.label2id = {label: index for index, label in id2label.items()}
+    model.save_pretrained(folder)
+    NLIScorer(str(base_dir)).tokenizer.save_pretrained(folder)
+    return folder, rows
+
+
+REAL_ORDERS = {
+    # cross-encoder/nli-* models
+    "cross-encoder": {0: "contradiction", 1: "entailment", 2: "neutral"},
+    # roberta-large-mnli
+    "roberta-mnli": {0: "CONTRADICTION", 1: "NEUTRAL", 2: "ENTAILMENT"},
+    # facebook/bart-large-mnli
+    "bart-mnli": {0: "contradiction", 1: "neutral", 2: "entailment"},
+    # e.g. MoritzLaurer/DeBERTa-v3-*-mnli-fever-anli
+    "deberta-mnli-fever-anli": {0: "entailment", 1: "neutral", 2: "contradiction"},
+    # spelling variants
+    "variants": {0: "Entailment", 1: "Contradictory", 2: "NEUTRAL"},
+}
+
+
+@pytest.mark.parametrize("name", list(REAL_ORDERS))
+def test_label_orders_give_identical_canonical_probabilities(scorer, varied_model_dir, tmp_path, name):
+    folder, rows = permuted_copy(varied_model_dir, REAL_ORDERS[name], tmp_path / name)
+    permuted = NLIScorer(str(folder))
+
+    # The raw outputs really are in the other order ...
+    assert np.allclose(permuted.logits(PAIRS), scorer.logits(PAIRS)[:, rows], atol=1e-5)
+    # ... and the canonical probabilities and labels come out the same.
+    assert np.allclose(permuted.probabilities(PAIRS), scorer.probabilities(PAIRS), atol=1e-6)
+    assert [r.label for r in permuted.score(PAIRS)] == [r.label for r in scorer.score(PAIRS)]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("CONTRADICTION", CONTRADICTION),
+        ("Contradictory", CONTRADICTION),
+        ("contradiction ", CONTRADICTION),
+        ("ENTAILMENT", ENTAILMENT),
+        ("Neutral", NEUTRAL),
+        ("not-enough-info", NEUTRAL),
+        ("LABEL_0", None),
+        ("not_entailment", None),
+    ],
+)
+def test_canonical_label(name, expected):
+    assert canonical_label(name) == expected
+
+
+@pytest.mark.parametrize(
+    "id2label",
+    [
+        {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"},
+        {0: "entailment", 1: "not_entailment"},
+        {0: "contradiction", 1: "entailment"},
+        {0: "contradiction", 1: "CONTRADICTION", 2: "neutral"},
+    ],
+)
+def test_label_indices_refuses_unmappable(id2label):
+    with pytest.raises(LabelMappingError):
+        label_indices(id2label)
+
+
+def test_label_indices_accepts_string_keys():
+    assert label_indices({"0": "ENTAILMENT", "1": "NEUTRAL", "2": "CONTRADICTION"}) == {
+        ENTAILMENT: 0,
+        NEUTRAL: 1,
+        CONTRADICTION: 2,
+    }
+
+
+@pytest.mark.parametrize(
+    "id2label",
+    [{0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}, {0: "entailment", 1: "contradiction"}],
+    ids=["generic-names", "two-labels"],
+)
+def test_scorer_refuses_unmappable_model(tmp_path, id2label):
+    folder = build_tiny_model(tmp_path / "unmappable", id2label)
+    with pytest.raises(LabelMappingError):
+        NLIScorer(str(folder))
+
+
+def test_missing_model_folder_is_reported_as_such(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        NLIScorer(str(tmp_path / "no-such-model"))
+
+
+# -- truncation -------------------------------------------------------------------------------
+
+
+def test_long_pair_is_truncated_longest_first(tiny_model_dir):
+    scorer = NLIScorer(str(tiny_model_dir), max_length=48)
+    long_premise, long_hypothesis, short = sentence(400), sentence(300, 5), "The mayor stayed home."
+    encoded = scorer.encode([(long_premise, short), (long_premise, long_hypothesis)])
+
+    assert scorer.max_length == 48
+    assert all(len(item["input_ids"]) == 48 for item in encoded)
+    # Longest first: a short hypothesis survives whole; two long texts are cut to equal shares.
+    short_ids = scorer.tokenizer(short, add_special_tokens=False)["input_ids"]
+    first, second = encoded
+    assert sum(first["token_type_ids"]) == len(short_ids) + 1  # its tokens and the final [SEP]
+    assert abs(second["token_type_ids"].count(0) - second["token_type_ids"].count(1)) <= 2
+
+    probabilities = scorer.probabilities([(long_premise, long_hypothesis), PAIRS[0]])
+    assert probabilities.shape == (2, 3)
+    assert np.all(np.isfinite(probabilities))
+
+
+def test_max_length_is_capped_by_the_model(tiny_model_dir):
+    scorer = NLIScorer(str(tiny_model_dir), max_length=10_000)
+    assert scorer.max_length == 128  # the tiny model's position limit
+    assert max(scorer.token_counts([(sentence(500), sentence(500, 7))])) <= 128
+
+
+# -- calibration ------------------------------------------------------------------------------
+
+
+def test_calibration_file_sets_temperature_and_threshold(scorer, varied_model_dir, tmp_path):
+    folder = Path(shutil.copytree(varied_model_dir, tmp_path / "calibrated"))
+    Calibration(temperature=2.5, threshold=0.3, rule="test").save(folder)
+    calibrated = NLIScorer(str(folder))
+
+    assert calibrated.calibration == Calibration(temperature=2.5, threshold=0.3, rule="test")
+    assert calibrated.info()["calibration"]["temperature"] == 2.5
+    logits = scorer.canonical_logits(PAIRS)
+    expected = np.exp(logits / 2.5) / np.exp(logits / 2.5).sum(axis=1, keepdims=True)
+    probabilities = calibrated.probabilities(PAIRS)
+    assert np.allclose(probabilities, expected, atol=1e-6)
+    # A temperature reshapes confidence but never changes the predicted label.
+    assert np.array_equal(probabilities.argmax(axis=1), scorer.probabilities(PAIRS).argmax(axis=1))
+    for row, result in zip(probabilities, calibrated.results(probabilities), strict=True):
+        assert result.is_contradiction == (row[0] >= 0.3)
+
+
+def test_is_contradiction_follows_threshold_not_argmax(tiny_model_copy):
+    Calibration(temperature=1.0, threshold=0.3).save(tiny_model_copy)
+    calibrated = NLIScorer(str(tiny_model_copy))
+    rows = np.array([[0.31, 0.5, 0.19], [0.29, 0.2, 0.51], [0.7, 0.2, 0.1]])
+    results = calibrated.results(rows)
+
+    assert [r.label for r in results] == [ENTAILMENT, NEUTRAL, CONTRADICTION]
+    assert [r.is_contradiction for r in results] == [True, False, True]
+
+
+def test_uncalibrated_defaults(scorer):
+    assert (scorer.calibration.temperature, scorer.calibration.threshold) == (1.0, 0.5)
+    rows = np.array([[0.5, 0.25, 0.25], [0.49, 0.5, 0.01]])
+    assert [r.is_contradiction for r in scorer.results(rows)] == [True, False]

@@ -1,0 +1,231 @@
+"""The corpus scan end to end with the tiny real NLI model and the real bi-encoder: output schema,
+ranking, HTML, resuming after a crash, stale checkpoints, and the command's error handling."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from corpus_support import ARTICLES, read_jsonl, write_jsonl
+from typer.testing import CliRunner
+
+from contradict.corpus.candidates import CandidateOptions, Embedder
+from contradict.corpus.command import corpus
+from contradict.corpus.pipeline import CorpusOptions, CorpusRun, scorer_fn
+from contradict.corpus.rows import FLAT_COLUMNS
+from contradict.scorer import NLIScorer
+
+# Threshold 0 marks every candidate a contradiction: the tiny random model scores about 1/3.
+OPTIONS = CorpusOptions(
+    candidates=CandidateOptions(top_k=3, min_similarity=0.3), threshold=0.0, shard_pairs=3
+)
+
+
+@pytest.fixture(scope="module")
+def scorer(tiny_model_dir) -> NLIScorer:
+    return NLIScorer(str(tiny_model_dir))
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture
+def corpus_file(tmp_path) -> Path:
+    return write_jsonl(tmp_path / "corpus.jsonl")
+
+
+def run(corpus_file, out: Path, scorer, embedder, options=OPTIONS, **kwargs):
+    return CorpusRun(
+        corpus_file,
+        out,
+        scorer=scorer,
+        embedder=embedder,
+        options=options,
+        csv_path=out.with_suffix(".csv"),
+        report_path=out.with_suffix(".html"),
+        **kwargs,
+    ).run()
+
+
+def test_end_to_end_outputs(corpus_file, tmp_path, scorer, embedder):
+    out = tmp_path / "out.jsonl"
+    result = run(corpus_file, out, scorer, embedder)
+    rows = read_jsonl(out)
+    assert rows and len(rows) == len(result.rows) == result.summary["candidates"]
+    assert list(rows[0]) == list(FLAT_COLUMNS)
+    assert [row["rank"] for row in rows] == list(range(1, len(rows) + 1))
+    scores = [row["contradiction"] for row in rows]
+    assert scores == sorted(scores, reverse=True)
+    texts = {article["id"]: article["text"] for article in ARTICLES}
+    for row in rows:
+        assert row["a_article"] != row["b_article"]
+        for side in "ab":
+            text = texts[row[f"{side}_article"]]
+            assert text[row[f"{side}_start"] : row[f"{side}_end"]] == row[f"{side}_text"]
+        assert abs(row["contradiction"] + row["entailment"] + row["neutral"] - 1) < 1e-4
+    # The scores are the core's own, symmetric.
+    expected = scorer.probabilities([(rows[0]["a_text"], rows[0]["b_text"])], symmetric=True)[0]
+    assert abs(rows[0]["contradiction"] - float(expected[0])) < 1e-5
+    herald = next(row for row in rows if row["a_article"] == "herald-1")
+    assert (herald["a_title"], herald["a_source"], herald["a_url"]) == (
+        "Bridge collapse: twelve dead",
+        "The Herald",
+        "https://herald.example/bridge",
+    )
+
+    with open(out.with_suffix(".csv"), newline="", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert [r["a_text"] for r in table] == [r["a_text"] for r in rows]
+    assert list(table[0]) == list(FLAT_COLUMNS)
+
+    html = out.with_suffix(".html").read_text(encoding="utf-8")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "No deaths as &lt;b&gt;bridge&lt;/b&gt; falls" in html
+    assert 'href="javascript' not in html and 'href="https://herald.example/bridge"' in html
+    assert "<mark>Officials said twelve people were killed when the bridge collapsed.</mark>" in html
+    assert "<mark>Officials said nobody was killed when the bridge collapsed.</mark>" in html
+    assert "<link" not in html and "src=" not in html  # self-contained
+    summary = result.summary
+    assert summary["articles"] == 3 and summary["contradictions"] == len(rows)
+    assert set(summary["seconds"]) == {"read", "segment", "candidates", "score", "report"}
+
+
+def test_default_threshold_is_the_models_and_none_reach_it(corpus_file, tmp_path, scorer, embedder):
+    options = CorpusOptions(candidates=OPTIONS.candidates, threshold=None)
+    out = tmp_path / "out.jsonl"
+    result = run(corpus_file, out, scorer, embedder, options=options)
+    assert result.summary["threshold"] == scorer.calibration.threshold == 0.5
+    assert not any(row["is_contradiction"] for row in read_jsonl(out))
+    assert "No pair reached the threshold" in out.with_suffix(".html").read_text()
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def test_resume_after_a_crash_is_byte_identical_and_redoes_nothing(corpus_file, tmp_path, scorer, embedder):
+    reference = tmp_path / "reference" / "out.jsonl"
+    reference.parent.mkdir()
+    run(corpus_file, reference, scorer, embedder)
+
+    score = scorer_fn(scorer)
+    calls: list[int] = []
+
+    def crashing(pairs, progress):
+        if len(calls) == 2:
+            raise Crash("killed while scoring")
+        calls.append(len(pairs))
+        return score(pairs, progress)
+
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(Crash):
+        run(corpus_file, out, scorer, embedder, score_fn=crashing)
+    assert not out.exists()
+    shards = sorted((tmp_path / "out.jsonl.work").glob("scores-*/shard-*.npy"))
+    assert len(shards) == 2
+    # A temp file left by a kill during a write is ignored and cleaned up.
+    (shards[0].parent / ".shard-000002.npy.999.tmp").write_bytes(b"partial")
+
+    rescored: list[int] = []
+
+    def counting(pairs, progress):
+        rescored.append(len(pairs))
+        return score(pairs, progress)
+
+    result = run(corpus_file, out, scorer, embedder, score_fn=counting)
+    total = result.summary["candidates"]
+    assert sum(rescored) == total - sum(calls), "finished shards were scored again"
+    assert "segment" in result.summary["resumed"] and "candidates" in result.summary["resumed"]
+    for suffix in (".jsonl", ".csv"):
+        assert out.with_suffix(suffix).read_bytes() == reference.with_suffix(suffix).read_bytes()
+    assert not list(shards[0].parent.glob(".*.tmp"))
+
+    # A finished run restarted rescoring nothing, and writes the same again.
+    rescored.clear()
+    run(corpus_file, out, scorer, embedder, score_fn=counting)
+    assert rescored == [] and out.read_bytes() == reference.read_bytes()
+
+
+def test_changed_settings_do_not_reuse_stale_work(corpus_file, tmp_path, scorer, embedder):
+    out = tmp_path / "out.jsonl"
+    run(corpus_file, out, scorer, embedder)
+    narrower = CandidateOptions(top_k=1, min_similarity=0.6)
+    wider = CorpusOptions(candidates=narrower, threshold=0.0, shard_pairs=3)
+    changed = run(corpus_file, out, scorer, embedder, options=wider)
+    fresh_out = tmp_path / "fresh" / "out.jsonl"
+    fresh_out.parent.mkdir()
+    run(corpus_file, fresh_out, scorer, embedder, options=wider)
+    assert changed.summary["resumed"] == ["segment"]  # segmentation settings did not change
+    assert out.read_bytes() == fresh_out.read_bytes()
+    work = tmp_path / "out.jsonl.work"
+    assert len(list(work.glob("candidates-*"))) == 1 and len(list(work.glob("scores-*"))) == 1
+    # A changed article changes every stage.
+    edited = [dict(ARTICLES[0], text=ARTICLES[0]["text"].replace("twelve", "eleven"))] + ARTICLES[1:]
+    write_jsonl(corpus_file, edited)
+    again = run(corpus_file, out, scorer, embedder, options=wider)
+    assert again.summary["resumed"] == []
+    assert any("eleven" in row["a"]["text"] + row["b"]["text"] for row in again.rows)
+
+
+# -- the command -----------------------------------------------------------------------------
+
+app = typer.Typer()
+app.command()(corpus)
+
+
+def invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(app, [str(arg) for arg in args], input=input)
+
+
+def test_command_writes_all_outputs(corpus_file, tmp_path, tiny_model_dir):
+    out = tmp_path / "o.jsonl"
+    result = invoke(
+        corpus_file, "-o", out, "--csv", tmp_path / "o.csv", "--report", tmp_path / "o.html",
+        "--model", tiny_model_dir, "--threshold", "0", "--top-k", "2", "--min-similarity", "0.3",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "3 articles" in result.stderr and "contradictions" in result.stderr
+    assert read_jsonl(out) and (tmp_path / "o.csv").is_file() and (tmp_path / "o.html").is_file()
+    quiet = invoke(corpus_file, "-o", out, "--model", tiny_model_dir, "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"id": "a", "text": "One."}\n{"id": "b", text}\n', "corpus.jsonl:2: invalid JSON"),
+        ('{"id": "a", "text": "One."}\n{"id": "b"}\n', "corpus.jsonl:2: missing field 'text'"),
+        ("\n", "no articles"),
+        ('{"id": "a", "text": "Only one article here."}\n', "at least 2"),
+    ],
+)
+def test_command_bad_input_exits_2_with_the_line(tmp_path, tiny_model_dir, content, message):
+    path = tmp_path / "corpus.jsonl"
+    path.write_text(content)
+    result = invoke(path, "-o", tmp_path / "o.jsonl", "--model", tiny_model_dir)
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_command_csv_missing_column_and_skip_invalid(tmp_path, tiny_model_dir):
+    path = tmp_path / "c.csv"
+    path.write_text("id,body\n1,x\n")
+    result = invoke(path, "-o", tmp_path / "o.jsonl", "--model", tiny_model_dir)
+    assert result.exit_code == 2 and "c.csv:1: CSV header lacks column 'text'" in result.stderr
+
+    records = [json.dumps(a) for a in ARTICLES] + ["{broken", '{"id": "x"}']
+    stdin = "\n".join(records) + "\n"
+    result = invoke("-", "-o", tmp_path / "o.jsonl", "--model", tiny_model_dir, "--skip-invalid", input=stdin)
+    assert result.exit_code == 0, result.output
+    assert "skipped: <stdin>:4: invalid JSON" in result.stderr
+    assert "skipped: <stdin>:5: missing field 'text'" in result.stderr
+
+
+def test_command_missing_model(tmp_path, corpus_file):
+    result = invoke(corpus_file, "-o", tmp_path / "o.jsonl", "--model", tmp_path / "nope")
+    assert result.exit_code == 2 and "cannot load the model" in result.stderr

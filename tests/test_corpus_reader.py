@@ -1,0 +1,132 @@
+"""Reading corpora: every format, and every bad input located by file and line."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from corpus_support import ARTICLES, write_jsonl
+
+from contradict.corpus.errors import CorpusError
+from contradict.corpus.reader import Limits, read_corpus, require_articles
+
+
+def test_jsonl_reads_all_fields(tmp_path):
+    result = read_corpus(write_jsonl(tmp_path / "c.jsonl"))
+    assert [a.id for a in result.articles] == ["herald-1", "courier-7", "gazette-3"]
+    first = result.articles[0]
+    assert (first.title, first.source, first.url, first.published) == (
+        "Bridge collapse: twelve dead",
+        "The Herald",
+        "https://herald.example/bridge",
+        "2026-11-02",
+    )
+    assert first.text == ARTICLES[0]["text"]
+    assert result.articles[2].source == "" and result.skipped == []
+
+
+def test_csv_with_quoted_multiline_text(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text('id,text,source\n1,"First line.\n\nSecond, quoted ""para"".",A\n2,Other text here.,B\n')
+    articles = read_corpus(path).articles
+    assert articles[0].text == 'First line.\n\nSecond, quoted "para".'
+    assert [(a.id, a.source) for a in articles] == [("1", "A"), ("2", "B")]
+
+
+def test_folder_ids_are_relative_paths_and_titles_first_lines(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text("\n# Heading of B\n\nBody of B.")
+    (tmp_path / "a.txt").write_text("Title A\nBody of A.")
+    (tmp_path / ".hidden.txt").write_text("not read")
+    (tmp_path / "notes.pdf").write_text("not read")
+    articles = read_corpus(tmp_path).articles
+    assert [(a.id, a.title) for a in articles] == [("a.txt", "Title A"), ("sub/b.md", "Heading of B")]
+
+
+def test_stdin_is_jsonl():
+    stream = io.StringIO("".join(json.dumps(r) + "\n" for r in ARTICLES[:2]))
+    assert len(read_corpus("-", stdin=stream).articles) == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "fragment"),
+    [
+        ('{"id": "a", "text": "fine"}\n{"id": "b", "text": oops}\n', 2, "invalid JSON"),
+        ('{"id": "a", "text": "fine"}\n\n{"id": "b"}\n', 3, "missing field 'text'"),
+        ('{"text": "no id"}\n', 1, "missing field 'id'"),
+        ('{"id": "a", "text": "   "}\n', 1, "'text' is empty"),
+        ('{"id": "a", "text": 5}\n', 1, "'text' must be a string"),
+        ('["id", "text"]\n', 1, "expected a JSON object"),
+        ('{"id": "a", "text": "x"}\n{"id": "a", "text": "y"}\n', 2, "duplicate id 'a'"),
+        ('{"id": "a", "text": "x", "title": {"nested": 1}}\n', 1, "'title' must be a string"),
+    ],
+)
+def test_bad_jsonl_rows_name_file_and_line(tmp_path, content, line, fragment):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    with pytest.raises(CorpusError) as caught:
+        read_corpus(path)
+    assert caught.value.line == line
+    assert caught.value.file == str(path)
+    assert fragment in str(caught.value)
+    assert str(caught.value).startswith(f"{path}:{line}: ")
+
+
+def test_csv_missing_column_is_reported_on_the_header_line(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("id,body\n1,hello\n")
+    with pytest.raises(CorpusError, match="lacks column 'text'") as caught:
+        read_corpus(path)
+    assert caught.value.line == 1
+
+
+def test_csv_bad_row_line_counts_multiline_records(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text('id,text\n1,"two\nlines"\n2,\n')
+    with pytest.raises(CorpusError, match="'text' is empty") as caught:
+        read_corpus(path)
+    assert caught.value.line == 4
+
+
+def test_skip_invalid_counts_and_continues(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"id": "a", "text": "fine"}\nnot json\n{"id": "b"}\n{"id": "c", "text": "ok"}\n')
+    result = read_corpus(path, skip_invalid=True)
+    assert [a.id for a in result.articles] == ["a", "c"]
+    assert [error.line for error in result.skipped] == [2, 3]
+
+
+def test_limits(tmp_path):
+    path = write_jsonl(tmp_path / "c.jsonl")
+    with pytest.raises(CorpusError, match="corpus_max_document_chars") as caught:
+        read_corpus(path, limits=Limits(max_document_chars=100))
+    assert caught.value.line == 1
+    with pytest.raises(CorpusError, match="more than 2 articles"):
+        read_corpus(path, limits=Limits(max_documents=2))
+
+
+def test_unknown_format_and_missing_path(tmp_path):
+    (tmp_path / "c.xml").write_text("<a/>")
+    with pytest.raises(CorpusError, match="unknown corpus format"):
+        read_corpus(tmp_path / "c.xml")
+    with pytest.raises(CorpusError, match="no such file"):
+        read_corpus(tmp_path / "missing.jsonl")
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'{"id": "a", "text": "caf\xe9"}\n')
+    with pytest.raises(CorpusError, match="not UTF-8"):
+        read_corpus(path)
+
+
+def test_empty_corpus_and_single_article_are_refused(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(CorpusError, match="no articles"):
+        require_articles(read_corpus(empty).articles, 2, str(empty))
+    single = write_jsonl(tmp_path / "one.jsonl", ARTICLES[:1])
+    with pytest.raises(CorpusError, match="at least 2"):
+        require_articles(read_corpus(single).articles, 2, str(single))
+    require_articles(read_corpus(single).articles, 1, str(single))  # --within-article accepts one

@@ -1,0 +1,147 @@
+"""DynamicBatcher without HTTP: coalescing, splitting, limits, cancellation and lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from service_support import make_pairs
+
+from contradict.scorer import NLIScorer
+from service.batcher import DynamicBatcher, NotReadyError, QueueFullError
+
+
+@pytest.fixture(scope="module")
+def reference(tiny_model_dir) -> NLIScorer:
+    return NLIScorer(str(tiny_model_dir))
+
+
+def started(tiny_model_dir, sizes: list[int] | None = None, **options) -> DynamicBatcher:
+    batcher = DynamicBatcher(
+        lambda: NLIScorer(str(tiny_model_dir)),
+        on_batch=(lambda pairs, seconds: sizes.append(pairs)) if sizes is not None else None,
+        **options,
+    )
+    batcher.start()
+    assert batcher.wait_ready(60)
+    return batcher
+
+
+def probabilities(scores) -> np.ndarray:
+    return np.array([[s.contradiction, s.entailment, s.neutral] for s in scores])
+
+
+def test_concurrent_requests_coalesce_into_one_micro_batch(tiny_model_dir, reference):
+    sizes: list[int] = []
+    # A long wait makes coalescing deterministic: the batch is cut when 8 pairs are queued.
+    batcher = started(tiny_model_dir, sizes, max_pairs=8, max_wait_ms=10_000)
+    requests = [make_pairs(1, seed=i) for i in range(8)]
+
+    async def run_all():
+        return await asyncio.gather(*(batcher.score(pairs) for pairs in requests))
+
+    try:
+        results = asyncio.run(run_all())
+    finally:
+        batcher.stop()
+    assert sizes == [8]
+    for pairs, scores in zip(requests, results, strict=True):
+        np.testing.assert_allclose(probabilities(scores), reference.probabilities(pairs), atol=1e-5)
+
+
+def test_a_request_is_split_by_the_pair_limit(tiny_model_dir, reference):
+    sizes: list[int] = []
+    batcher = started(tiny_model_dir, sizes, max_pairs=8, max_wait_ms=0)
+    pairs = make_pairs(20, seed=3)
+    try:
+        scores = asyncio.run(batcher.score(pairs, symmetric=True))
+    finally:
+        batcher.stop()
+    assert sizes == [8, 8, 8, 8, 8]  # 20 pairs, both directions
+    np.testing.assert_allclose(
+        probabilities(scores), reference.probabilities(pairs, symmetric=True), atol=1e-5
+    )
+
+
+def test_micro_batches_respect_the_token_limit(tiny_model_dir, reference):
+    sizes: list[int] = []
+    pairs = make_pairs(12, seed=5)
+    longest = max(reference.token_counts(pairs))
+    batcher = started(tiny_model_dir, sizes, max_pairs=64, max_tokens=3 * longest, max_wait_ms=0)
+    try:
+        scores = asyncio.run(batcher.score(pairs))
+    finally:
+        batcher.stop()
+    assert sum(sizes) == 12
+    assert max(sizes) <= 3
+    np.testing.assert_allclose(probabilities(scores), reference.probabilities(pairs), atol=1e-5)
+
+
+def test_queue_limit_and_retry_after(tiny_model_dir):
+    batcher = started(tiny_model_dir, max_pairs=1, max_wait_ms=0, queue_max_pairs=5)
+
+    async def flood_then_probe():
+        flood = asyncio.ensure_future(batcher.score(make_pairs(200, seed=1)))
+        while batcher.pending < 5:
+            await asyncio.sleep(0)
+        with pytest.raises(QueueFullError) as caught:
+            await batcher.score(make_pairs(1, seed=2))
+        return caught.value, await flood
+
+    try:
+        error, flooded = asyncio.run(flood_then_probe())
+    finally:
+        batcher.stop()
+    assert error.limit == 5
+    assert 1 <= error.retry_after_s <= 60
+    assert len(flooded) == 200
+    assert batcher.pending == 0
+
+
+def test_cancelled_request_is_dropped_from_the_queue(tiny_model_dir):
+    sizes: list[int] = []
+    batcher = started(tiny_model_dir, sizes, max_pairs=1, max_wait_ms=0)
+
+    async def cancel_one():
+        doomed = asyncio.ensure_future(batcher.score(make_pairs(300, seed=1)))
+        while not sizes:
+            await asyncio.sleep(0.001)
+        doomed.cancel()
+        return await batcher.score(make_pairs(2, seed=2))
+
+    try:
+        survivors = asyncio.run(cancel_one())
+    finally:
+        batcher.stop()
+    assert len(survivors) == 2
+    assert sum(sizes) < 300 + 2  # the cancelled request's remaining pairs were never scored
+    assert batcher.pending == 0
+
+
+def test_not_ready_before_start_and_after_stop(tiny_model_dir):
+    batcher = DynamicBatcher(lambda: NLIScorer(str(tiny_model_dir)))
+    with pytest.raises(NotReadyError, match="loading"):
+        asyncio.run(batcher.score(make_pairs(1, seed=0)))
+    batcher.start()
+    assert batcher.wait_ready(60)
+    assert len(asyncio.run(batcher.score(make_pairs(1, seed=0)))) == 1
+    batcher.stop()
+    assert not batcher.ready
+    with pytest.raises(NotReadyError, match="shutting down"):
+        asyncio.run(batcher.score(make_pairs(1, seed=0)))
+
+
+def test_load_failure_is_reported(tmp_path):
+    batcher = DynamicBatcher(lambda: NLIScorer(str(tmp_path / "missing")))
+    batcher.start()
+    batcher._thread.join(60)
+    assert batcher.load_error is not None
+    with pytest.raises(NotReadyError, match="failed to load"):
+        asyncio.run(batcher.score(make_pairs(1, seed=0)))
+    batcher.stop()
+
+
+def test_empty_request_needs_no_model():
+    batcher = DynamicBatcher(lambda: pytest.fail("must not load"))
+    assert asyncio.run(batcher.score([])) == []

@@ -1,0 +1,63 @@
+"""The shipped model: loads offline with the core, transformers and sentence-transformers; the
+headline pair comes out a contradiction; a small accuracy smoke test on hand-written pairs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from contradict.scorer import NLIScorer
+
+HEADLINE = (
+    "The border is well guarded from both the Afghan and Tajik side.",
+    "The border is porous, almost entirely controlled by the Taliban.",
+)
+
+
+@pytest.fixture(scope="module")
+def scorer(shipped_model_dir) -> NLIScorer:
+    return NLIScorer(str(shipped_model_dir))
+
+
+def test_loads_offline_and_labels_map(scorer, shipped_model_dir, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert sorted(scorer.id2label.values()) == ["contradiction", "entailment", "neutral"]
+    assert scorer.calibration.temperature > 0
+    assert 0 < scorer.calibration.threshold < 1
+    metrics = json.loads((shipped_model_dir / "metrics.json").read_text())
+    assert metrics["test"]["examples"] > 5000
+    assert all(param.dtype == torch.float32 for param in scorer.model.parameters())
+
+
+def test_headline_pair_is_a_contradiction(scorer):
+    result = scorer.predict(*HEADLINE)
+    assert result.label == "contradiction"
+    assert result.is_contradiction
+    assert scorer.predict(*HEADLINE, symmetric=True).is_contradiction
+
+
+def test_accuracy_smoke_on_clear_pairs(scorer):
+    pairs = [
+        ("The company reported a profit of $5 million in 2019.", "The company lost money in 2019.", "contradiction"),
+        ("The film grossed $900 million worldwide.", "The film grossed over a billion dollars.", "contradiction"),
+        ("Everest is 8,848 metres tall.", "Everest is under 8,000 metres tall.", "contradiction"),
+        ("The film grossed $1.3 billion worldwide.", "The film grossed over a billion dollars.", "entailment"),
+        ("The city has a population of 2.1 million.", "More than two million people live in the city.", "entailment"),
+        ("She was born in Paris in 1970.", "She was born in 1970.", "entailment"),
+    ]
+    results = scorer.score([(premise, hypothesis) for premise, hypothesis, _ in pairs])
+    correct = sum(result.label == gold for result, (_, _, gold) in zip(results, pairs))
+    assert correct >= 5, [result.label for result in results]
+
+
+def test_loads_unchanged_with_transformers_and_cross_encoder(shipped_model_dir):
+    from sentence_transformers import CrossEncoder
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(shipped_model_dir)
+    assert model.config.num_labels == 3
+    encoder = CrossEncoder(str(shipped_model_dir), device="cpu")
+    scores = encoder.predict([HEADLINE])
+    assert scores.shape == (1, 3)
