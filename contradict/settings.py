@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # ---- corpus scan (contradict/corpus, POST /v1/documents/contradictions) ----------------------
-    corpus_top_k: int = Field(5, ge=1, le=200, description="nearest cross-article neighbours kept per statement")
+    corpus_top_k: int = Field(5, ge=1, le=200, description="nearest cross-article neighbours per statement")
     corpus_min_similarity: float = Field(
         0.5, ge=-1.0, le=1.0, description="cosine similarity below which two statements are not compared"
     )

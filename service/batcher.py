@@ -117,6 +117,7 @@ class DynamicBatcher:
         self._ready = threading.Event()
         self._pairs_per_s: float | None = None  # moving average, for Retry-After
         self._expected = max_pairs  # pairs the last micro-batch had on offer; the fill target
+        self._last_batch_s = 0.0  # model time of the last micro-batch; bounds the fill wait
         self._thread: threading.Thread | None = None
 
     # -- state ------------------------------------------------------------------------------------
@@ -234,15 +235,19 @@ class DynamicBatcher:
     def _fill(self, backlog: deque[_Job], fresh: list[_Job]) -> bool:
         """Gather queued jobs into the backlog; returns True when the stop sentinel arrived.
 
-        Waits (at most ``max_wait`` after the oldest queued pair arrived) only until as many pairs
-        are queued as the previous micro-batch had on offer: under steady concurrent load that many
-        requests are on their way, while a lone client is never held back waiting for company.
+        Waits only until as many pairs are queued as the previous micro-batch had on offer: under
+        steady concurrent load that many requests are on their way, while a lone client is never
+        held back waiting for company. Each arrival buys another ``max_wait`` (requests answered
+        together come back spread over the event loop's turns), but the oldest pair never waits
+        longer than ``max_wait`` or the previous micro-batch's model time, whichever is longer.
         """
         waiting = sum(job.waiting for job in backlog) + sum(len(job.pairs) for job in fresh)
         oldest = backlog[0].arrived if backlog else fresh[0].arrived
+        give_up = oldest + max(self.max_wait_s, self._last_batch_s)
+        deadline = oldest + self.max_wait_s
         stopping = False
         while waiting < min(self.max_pairs, self._expected):
-            timeout = oldest + self.max_wait_s - time.monotonic()
+            timeout = min(deadline, give_up) - time.monotonic()
             if timeout <= 0:
                 break
             try:
@@ -254,6 +259,7 @@ class DynamicBatcher:
                 break
             fresh.append(job)
             waiting += len(job.pairs)
+            deadline = time.monotonic() + self.max_wait_s
         while not stopping:  # take whatever else is already here, without waiting
             try:
                 job = self._inbox.get_nowait()
@@ -312,7 +318,9 @@ class DynamicBatcher:
         flat = [pair for part in batch for pair in part.job.pairs[part.start : part.stop]]
         started = time.perf_counter()
         try:
-            probabilities = self.scorer.probabilities(flat, batch_size=len(flat))
+            # The scorer splits the micro-batch into length-sorted forward passes of its own
+            # batch_size / max_tokens_per_batch, which keeps padding low for mixed lengths.
+            probabilities = self.scorer.probabilities(flat)
         except Exception as exc:  # noqa: BLE001 - one bad batch must not kill the worker
             logger.exception("scoring a micro-batch of %d pairs failed", len(flat))
             for part in batch:
@@ -320,6 +328,7 @@ class DynamicBatcher:
                 self._resolve(part.job, exc)
             return
         elapsed = time.perf_counter() - started
+        self._last_batch_s = elapsed
         rate = len(flat) / max(elapsed, 1e-9)
         self._pairs_per_s = rate if self._pairs_per_s is None else 0.8 * self._pairs_per_s + 0.2 * rate
         if self._on_batch is not None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Body, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from starlette.concurrency import run_in_threadpool
 
 from contradict.corpus.candidates import Embedder
@@ -19,7 +19,7 @@ from contradict.corpus.pipeline import CorpusOptions, prepare, statement_pairs
 from contradict.corpus.reader import Article
 from contradict.corpus.rows import ranked_rows
 from service.errors import error_response, field_error
-from service.schemas import ErrorBody, statement
+from service.schemas import ErrorBody
 
 router = APIRouter()
 
@@ -29,6 +29,14 @@ ERRORS = {
     422: {"model": ErrorBody, "description": "a field breaks a limit; `detail` names it"},
     503: {"model": ErrorBody, "description": "queue full or model not ready; see Retry-After"},
 }
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain text, not only whitespace")
+    return value
+
+
 MAX_ID_CHARS = 256
 MAX_META_CHARS = 2000
 Meta = Annotated[StrictStr | None, Field(None, max_length=MAX_META_CHARS)]
@@ -38,8 +46,12 @@ class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_CHARS)] | StrictInt
-    # The per-document size limit is a setting, checked in the handler (the router is built once).
-    text: statement(10**9, "the article text")
+    # The size limit is a setting, checked in the handler: this router is built once per process.
+    text: Annotated[
+        StrictStr,
+        Field(min_length=1, description="the article text; at most corpus_api_max_document_chars characters"),
+        AfterValidator(_not_blank),
+    ]
     title: Meta = None
     source: Meta = None
     url: Meta = None

@@ -86,8 +86,12 @@ class WorkDir:
         atomic_write(self.root / name, lambda handle: np.savez(handle, **arrays))
 
     def read_array(self, name: str) -> np.ndarray | None:
+        """The array, or ``None`` when missing or unreadable (then the work is simply redone)."""
         path = self.root / name
-        return np.load(path) if path.is_file() else None
+        try:
+            return np.load(path) if path.is_file() else None
+        except (OSError, ValueError):
+            return None
 
     def write_array(self, name: str, array: np.ndarray) -> None:
         atomic_write(self.root / name, lambda handle: np.save(handle, array))
