@@ -147,7 +147,9 @@ class NLIScorer:
         self.label_order = [indices[label] for label in LABELS]
         self.id2label = {int(k): v for k, v in id2label.items()}
         model_max = getattr(self.model.config, "max_position_embeddings", 512)
-        tokenizer_max = self.tokenizer.model_max_length if self.tokenizer.model_max_length < 100_000 else model_max
+        tokenizer_max = (
+            self.tokenizer.model_max_length if self.tokenizer.model_max_length < 100_000 else model_max
+        )
         self.max_length = min(max_length or tokenizer_max, tokenizer_max, model_max)
 
         self.calibration = calibration or (folder and Calibration.from_folder(folder)) or Calibration()
@@ -248,7 +250,9 @@ class NLIScorer:
         """Calibrated probabilities, columns (contradiction, entailment, neutral)."""
         pairs = list(pairs)
         if symmetric:
-            both = self.probabilities(pairs + [(b, a) for a, b in pairs], batch_size=batch_size, progress=progress)
+            both = self.probabilities(
+                pairs + [(b, a) for a, b in pairs], batch_size=batch_size, progress=progress
+            )
             return combine_directions(both[: len(pairs)], both[len(pairs) :])
         logits = self.canonical_logits(pairs, batch_size=batch_size, progress=progress)
         return softmax(logits, self.calibration.temperature)
@@ -284,7 +288,9 @@ class NLIScorer:
         progress: Callable[[int], None] | None = None,
     ) -> list[PairScore]:
         """Score pairs; one :class:`PairScore` per pair, in input order."""
-        return self.results(self.probabilities(pairs, symmetric=symmetric, batch_size=batch_size, progress=progress))
+        return self.results(
+            self.probabilities(pairs, symmetric=symmetric, batch_size=batch_size, progress=progress)
+        )
 
     def predict(self, premise: str, hypothesis: str, *, symmetric: bool = False) -> PairScore:
         return self.score([(premise, hypothesis)], symmetric=symmetric)[0]

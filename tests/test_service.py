@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 
 import httpx
@@ -407,3 +408,28 @@ def test_shutdown_stops_the_worker_thread(tiny_model_dir):
     assert not server.thread.is_alive()
     assert not batcher._thread.is_alive()
     assert not batcher.ready
+
+
+# -- server entry point ----------------------------------------------------------------------------
+
+
+def test_run_refuses_a_missing_model_folder_before_binding(tmp_path):
+    from service.server import check_model
+
+    with pytest.raises(SystemExit, match="model not found"):
+        check_model(Settings(model=str(tmp_path / "nowhere")))
+
+
+def test_exported_settings_reach_worker_processes(tiny_model_dir):
+    from service.server import export_settings
+
+    saved = dict(os.environ)
+    try:
+        for name in Settings.model_fields:
+            os.environ.pop("CONTRADICT_" + name.upper(), None)
+        chosen = settings_for(tiny_model_dir, api_key=API_KEY, batch_max_pairs=7, num_threads=None)
+        export_settings(chosen)
+        assert Settings() == chosen
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

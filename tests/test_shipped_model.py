@@ -40,11 +40,27 @@ def test_headline_pair_is_a_contradiction(scorer):
 
 def test_accuracy_smoke_on_clear_pairs(scorer):
     pairs = [
-        ("The company reported a profit of $5 million in 2019.", "The company lost money in 2019.", "contradiction"),
-        ("The film grossed $900 million worldwide.", "The film grossed over a billion dollars.", "contradiction"),
+        (
+            "The company reported a profit of $5 million in 2019.",
+            "The company lost money in 2019.",
+            "contradiction",
+        ),
+        (
+            "The film grossed $900 million worldwide.",
+            "The film grossed over a billion dollars.",
+            "contradiction",
+        ),
         ("Everest is 8,848 metres tall.", "Everest is under 8,000 metres tall.", "contradiction"),
-        ("The film grossed $1.3 billion worldwide.", "The film grossed over a billion dollars.", "entailment"),
-        ("The city has a population of 2.1 million.", "More than two million people live in the city.", "entailment"),
+        (
+            "The film grossed $1.3 billion worldwide.",
+            "The film grossed over a billion dollars.",
+            "entailment",
+        ),
+        (
+            "The city has a population of 2.1 million.",
+            "More than two million people live in the city.",
+            "entailment",
+        ),
         ("She was born in Paris in 1970.", "She was born in 1970.", "entailment"),
     ]
     results = scorer.score([(premise, hypothesis) for premise, hypothesis, _ in pairs])

@@ -18,7 +18,11 @@ from training.metrics import (
 from training.train import class_weights
 from training.train import main as train_main
 
-CUES = {"contradiction": "never wrong false no", "entailment": "always right true yes", "neutral": "maybe perhaps unknown"}
+CUES = {
+    "contradiction": "never wrong false no",
+    "entailment": "always right true yes",
+    "neutral": "maybe perhaps unknown",
+}
 
 
 def write_split(path, count: int) -> None:
@@ -26,8 +30,13 @@ def write_split(path, count: int) -> None:
     labels = list(CUES)
     for index in range(count):
         label = labels[index % 3]
-        rows.append({"premise": f"statement number {index} about the border",
-                     "hypothesis": CUES[label], "label": label})
+        rows.append(
+            {
+                "premise": f"statement number {index} about the border",
+                "hypothesis": CUES[label],
+                "label": label,
+            }
+        )
     path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
 
 
@@ -36,12 +45,36 @@ def test_a_few_training_steps_lower_the_loss_and_save_a_loadable_model(tiny_mode
     data.mkdir()
     write_split(data / "train.jsonl", 96)
     write_split(data / "validation.jsonl", 12)
-    final = train_main([
-        "--base_model", str(tiny_model_dir), "--dataset", str(data), "--output_dir", str(tmp_path / "run"),
-        "--max_steps", "80", "--per_device_train_batch_size", "16", "--learning_rate", "3e-3",
-        "--logging_steps", "5", "--save_strategy", "no", "--eval_strategy", "no",
-        "--report_to", "none", "--disable_tqdm", "true", "--seed", "1", "--max_length", "32",
-    ])
+    final = train_main(
+        [
+            "--base_model",
+            str(tiny_model_dir),
+            "--dataset",
+            str(data),
+            "--output_dir",
+            str(tmp_path / "run"),
+            "--max_steps",
+            "80",
+            "--per_device_train_batch_size",
+            "16",
+            "--learning_rate",
+            "3e-3",
+            "--logging_steps",
+            "5",
+            "--save_strategy",
+            "no",
+            "--eval_strategy",
+            "no",
+            "--report_to",
+            "none",
+            "--disable_tqdm",
+            "true",
+            "--seed",
+            "1",
+            "--max_length",
+            "32",
+        ]
+    )
     history = json.loads((final / "log_history.json").read_text())
     losses = [entry["loss"] for entry in history if "loss" in entry]
     assert len(losses) >= 4
@@ -65,14 +98,16 @@ def test_class_weights_lift_the_rare_class():
 
 def test_metrics_on_hand_made_predictions():
     gold = np.array([0, 0, 1, 1, 2, 2])
-    probabilities = np.array([
-        [0.8, 0.1, 0.1],  # right
-        [0.3, 0.6, 0.1],  # contradiction predicted as entailment
-        [0.1, 0.8, 0.1],  # right
-        [0.1, 0.7, 0.2],  # right
-        [0.2, 0.2, 0.6],  # right
-        [0.5, 0.1, 0.4],  # neutral predicted as contradiction
-    ])
+    probabilities = np.array(
+        [
+            [0.8, 0.1, 0.1],  # right
+            [0.3, 0.6, 0.1],  # contradiction predicted as entailment
+            [0.1, 0.8, 0.1],  # right
+            [0.1, 0.7, 0.2],  # right
+            [0.2, 0.2, 0.6],  # right
+            [0.5, 0.1, 0.4],  # neutral predicted as contradiction
+        ]
+    )
     matrix = confusion_matrix(gold, probabilities.argmax(axis=1))
     assert matrix.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
     report = classification_report(probabilities, gold, threshold=0.45)
@@ -85,7 +120,8 @@ def test_metrics_on_hand_made_predictions():
     # contradiction scores 0.8, 0.3 vs others 0.1, 0.1, 0.2, 0.5: 7 of 8 positive-negative pairs ordered right
     assert report["contradiction_auroc"] == pytest.approx(7 / 8)
     assert report["is_contradiction"] == pytest.approx(
-        {"threshold": 0.45, "f1": 0.5, "precision": 0.5, "recall": 0.5})
+        {"threshold": 0.45, "f1": 0.5, "precision": 0.5, "recall": 0.5}
+    )
 
 
 def test_auroc_handles_ties_and_ece_of_a_perfectly_calibrated_case():

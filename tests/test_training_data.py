@@ -108,17 +108,22 @@ def test_local_folder_with_csv_splits(tmp_path):
     (tmp_path / "validation.csv").write_text(header + "A cat sleeps.,A cat rests.,entailment\n")
     data = load_nli_dataset(str(tmp_path))
     assert set(data) == {"train", "validation"}
-    assert data["train"][0] == {"premise": "A cat sleeps.", "hypothesis": "The cat is awake.",
-                                "label": "contradiction"}
+    assert data["train"][0] == {
+        "premise": "A cat sleeps.",
+        "hypothesis": "The cat is awake.",
+        "label": "contradiction",
+    }
 
 
 def test_hub_style_class_ids_follow_the_dataset_label_names():
     # MultiNLI/SNLI order: 0 entailment, 1 neutral, 2 contradiction; -1 means no gold label.
-    features = datasets.Features({
-        "premise": datasets.Value("string"),
-        "hypothesis": datasets.Value("string"),
-        "label": datasets.ClassLabel(names=["entailment", "neutral", "contradiction"]),
-    })
+    features = datasets.Features(
+        {
+            "premise": datasets.Value("string"),
+            "hypothesis": datasets.Value("string"),
+            "label": datasets.ClassLabel(names=["entailment", "neutral", "contradiction"]),
+        }
+    )
     split = datasets.Dataset.from_dict(
         {"premise": ["p1", "p2", "p3"], "hypothesis": ["h1", "h2", "h3"], "label": [0, 2, 1]},
         features=features,

@@ -38,7 +38,9 @@ def save_fp16(checkpoint: Path, output: Path) -> None:
     AutoTokenizer.from_pretrained(checkpoint).save_pretrained(output)
 
 
-def export(checkpoint: Path, output: Path, version: str, dataset: str = "vitaminc", force: bool = False) -> dict:
+def export(
+    checkpoint: Path, output: Path, version: str, dataset: str = "vitaminc", force: bool = False
+) -> dict:
     with tempfile.TemporaryDirectory(dir=output.parent) as tmp:
         staging = Path(tmp) / output.name
         save_fp16(checkpoint, staging)
@@ -46,8 +48,9 @@ def export(checkpoint: Path, output: Path, version: str, dataset: str = "vitamin
         # Calibrate on validation with the shipped weights, then evaluate on test.
         scorer = NLIScorer(str(staging))
         validation = load_split(dataset, "validation")
-        calibration, calibration_report = calibrate(scorer.canonical_logits(pairs_of(validation)),
-                                                    gold_ids(validation))
+        calibration, calibration_report = calibrate(
+            scorer.canonical_logits(pairs_of(validation)), gold_ids(validation)
+        )
         calibration.save(staging)
         scorer = NLIScorer(str(staging))
         test_report = evaluate(scorer, load_split(dataset, "test"))
@@ -63,9 +66,20 @@ def export(checkpoint: Path, output: Path, version: str, dataset: str = "vitamin
             "test": test_report,
             "validation": validation_report,
             "calibration": calibration_report,
-            "training": {key: training_args.get(key) for key in (
-                "learning_rate", "num_train_epochs", "per_device_train_batch_size", "warmup_steps",
-                "weight_decay", "lr_scheduler_type", "seed", "max_steps") if key in training_args},
+            "training": {
+                key: training_args.get(key)
+                for key in (
+                    "learning_rate",
+                    "num_train_epochs",
+                    "per_device_train_batch_size",
+                    "warmup_steps",
+                    "weight_decay",
+                    "lr_scheduler_type",
+                    "seed",
+                    "max_steps",
+                )
+                if key in training_args
+            },
         }
         (staging / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
         write_model_card(staging, metrics)
@@ -74,14 +88,21 @@ def export(checkpoint: Path, output: Path, version: str, dataset: str = "vitamin
         if previous.is_file() and not force:
             old = json.loads(previous.read_text())["test"]["macro_f1"]
             if test_report["macro_f1"] <= old:
-                logger.warning("new model macro-F1 %.4f does not beat shipped %.4f: not replaced",
-                               test_report["macro_f1"], old)
+                logger.warning(
+                    "new model macro-F1 %.4f does not beat shipped %.4f: not replaced",
+                    test_report["macro_f1"],
+                    old,
+                )
                 return metrics
         if output.exists():
             shutil.rmtree(output)
         shutil.move(str(staging), output)
-    logger.info("exported %s: test accuracy %.4f macro-F1 %.4f", output, test_report["accuracy"],
-                test_report["macro_f1"])
+    logger.info(
+        "exported %s: test accuracy %.4f macro-F1 %.4f",
+        output,
+        test_report["accuracy"],
+        test_report["macro_f1"],
+    )
     return metrics
 
 

@@ -27,8 +27,9 @@ def per_class_scores(matrix: np.ndarray) -> list[dict[str, float]]:
         precision = true_positive / predicted if predicted else 0.0
         recall = true_positive / actual if actual else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        scores.append({"precision": float(precision), "recall": float(recall), "f1": float(f1),
-                       "support": int(actual)})
+        scores.append(
+            {"precision": float(precision), "recall": float(recall), "f1": float(f1), "support": int(actual)}
+        )
     return scores
 
 

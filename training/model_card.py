@@ -19,12 +19,16 @@ def _percent(value: float) -> str:
 
 
 def _metrics_table(metrics: dict) -> str:
-    rows = ["| split | accuracy | macro-F1 | contradiction F1 | contradiction AUROC | ECE (calibrated) | ECE (raw) |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| split | accuracy | macro-F1 | contradiction F1 | contradiction AUROC "
+        "| ECE (calibrated) | ECE (raw) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for split in ("validation", "test"):
         report = metrics[split]
         rows.append(
-            f"| {split} ({report['examples']}) | {_percent(report['accuracy'])} | {_percent(report['macro_f1'])} "
+            f"| {split} ({report['examples']}) | {_percent(report['accuracy'])} "
+            f"| {_percent(report['macro_f1'])} "
             f"| {_percent(report['per_class']['contradiction']['f1'])} | {report['contradiction_auroc']:.3f} "
             f"| {report['ece']:.3f} | {report['uncalibrated']['ece']:.3f} |"
         )
@@ -35,8 +39,10 @@ def _per_class_table(report: dict) -> str:
     rows = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for label in LABELS:
         scores = report["per_class"][label]
-        rows.append(f"| {label} | {_percent(scores['precision'])} | {_percent(scores['recall'])} "
-                    f"| {_percent(scores['f1'])} | {scores['support']} |")
+        rows.append(
+            f"| {label} | {_percent(scores['precision'])} | {_percent(scores['recall'])} "
+            f"| {_percent(scores['f1'])} | {scores['support']} |"
+        )
     matrix = report["confusion_matrix"]["rows_gold_columns_predicted"]
     rows += ["", "Confusion matrix (rows gold, columns predicted): " + ", ".join(LABELS), "", "```"]
     rows += ["  ".join(f"{count:6d}" for count in row) for row in matrix]
@@ -48,10 +54,15 @@ def _experiments_table() -> str:
     if not EXPERIMENTS_FILE.is_file():
         return "_No experiment log._"
     experiments = json.loads(EXPERIMENTS_FILE.read_text())
-    rows = ["| run | change | validation acc | test acc | test macro-F1 | note |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| run | change | validation acc | test acc | test macro-F1 | note |",
+        "|---|---|---|---|---|---|",
+    ]
     for run in experiments:
-        rows.append(f"| {run['run']} | {run['change']} | {run.get('validation_accuracy', '-')} "
-                    f"| {run.get('test_accuracy', '-')} | {run.get('test_macro_f1', '-')} | {run.get('note', '')} |")
+        rows.append(
+            f"| {run['run']} | {run['change']} | {run.get('validation_accuracy', '-')} "
+            f"| {run.get('test_accuracy', '-')} | {run.get('test_macro_f1', '-')} | {run.get('note', '')} |"
+        )
     return "\n".join(rows)
 
 
@@ -59,6 +70,7 @@ def write_model_card(folder: Path, metrics: dict) -> None:
     test = metrics["test"]
     calibration = metrics["calibration"]
     training = metrics.get("training", {})
+    binary = test["is_contradiction"]
     card = f"""---
 license: cc-by-sa-3.0
 base_model: sentence-transformers/all-MiniLM-L6-v2
@@ -69,7 +81,7 @@ pipeline_tag: text-classification
 tags: [nli, contradiction-detection, cross-encoder]
 ---
 
-# {metrics['name']} (version {metrics['version']})
+# {metrics["name"]} (version {metrics["version"]})
 
 A 3-way NLI cross-encoder (contradiction / entailment / neutral) for the `contradict` service.
 Input: a (premise, hypothesis) text pair; output: one logit per label, `config.id2label` =
@@ -90,14 +102,14 @@ Input: a (premise, hypothesis) text pair; output: one logit per label, `config.i
 
 transformers `Trainer`, weighted cross-entropy (sqrt-inverse class frequency; neutral is 13% of
 VitaminC), AdamW, linear schedule, max length 128 tokens, length-grouped batches, seed
-{training.get('seed', '-')}. Hyper-parameters: {json.dumps(training)}.
+{training.get("seed", "-")}. Hyper-parameters: {json.dumps(training)}.
 Reproduce with `make model` (see the repository README for the time it takes).
 
 ## Calibration
 
-Temperature scaling fitted on validation (min NLL): T = {calibration['temperature']:.3f}
-(validation ECE {calibration['validation_ece_before']:.3f} -> {calibration['validation_ece_after']:.3f}).
-`is_contradiction` threshold = {calibration['threshold']:.4f} on the calibrated contradiction probability,
+Temperature scaling fitted on validation (min NLL): T = {calibration["temperature"]:.3f}
+(validation ECE {calibration["validation_ece_before"]:.3f} -> {calibration["validation_ece_after"]:.3f}).
+`is_contradiction` threshold = {calibration["threshold"]:.4f} on the calibrated contradiction probability,
 chosen to maximise validation contradiction F1. Both live in `calibration.json`, which the
 `contradict` scoring core applies; plain `transformers`/`CrossEncoder` users get raw logits.
 
@@ -109,8 +121,8 @@ Test, per class:
 
 {_per_class_table(test)}
 
-Binary `is_contradiction` on test at the shipped threshold: F1 {_percent(test['is_contradiction']['f1'])},
-precision {_percent(test['is_contradiction']['precision'])}, recall {_percent(test['is_contradiction']['recall'])}.
+Binary `is_contradiction` on test at the shipped threshold: F1 {_percent(binary["f1"])},
+precision {_percent(binary["precision"])}, recall {_percent(binary["recall"])}.
 
 ## What was tried
 

@@ -116,7 +116,12 @@ class ThroughputCallback(TrainerCallback):
         eta = (state.max_steps - state.global_step) / rate
         logger.info(
             "step %d/%d  %.1f examples/s  elapsed %.0fs  eta %.0fs  %s",
-            state.global_step, state.max_steps, rate * self.batch_size, elapsed, eta, logs or {},
+            state.global_step,
+            state.max_steps,
+            rate * self.batch_size,
+            elapsed,
+            eta,
+            logs or {},
         )
 
 
@@ -125,7 +130,8 @@ def main(argv: list[str] | None = None) -> Path:
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
     logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.INFO,
         handlers=[logging.StreamHandler(sys.stderr)],
     )
     transformers.utils.logging.set_verbosity_warning()
@@ -138,7 +144,7 @@ def main(argv: list[str] | None = None) -> Path:
     train_split = raw["train"].shuffle(seed=training_args.seed)
     if data_args.max_train_samples:
         train_split = train_split.select(range(min(data_args.max_train_samples, len(train_split))))
-    eval_split = raw["validation"] if "validation" in raw else None
+    eval_split = raw.get("validation")
     if eval_split is not None and data_args.max_eval_samples:
         eval_split = eval_split.select(range(min(data_args.max_eval_samples, len(eval_split))))
 
@@ -154,8 +160,10 @@ def main(argv: list[str] | None = None) -> Path:
 
     def tokenize(batch: dict) -> dict:
         encoded = tokenizer(
-            batch["premise"], batch["hypothesis"],
-            truncation="longest_first", max_length=model_args.max_length,
+            batch["premise"],
+            batch["hypothesis"],
+            truncation="longest_first",
+            max_length=model_args.max_length,
         )
         encoded["labels"] = [label2id[label] for label in batch["label"]]
         return encoded
@@ -164,11 +172,13 @@ def main(argv: list[str] | None = None) -> Path:
     train_dataset = train_split.map(tokenize, batched=True, remove_columns=columns)
     eval_dataset = (
         eval_split.map(tokenize, batched=True, remove_columns=eval_split.column_names)
-        if eval_split is not None else None
+        if eval_split is not None
+        else None
     )
     weights = class_weights(train_dataset["labels"], len(label2id), data_args.class_weighting)
-    logger.info("train %d, validation %d, class weights %s",
-                len(train_dataset), len(eval_dataset or []), weights)
+    logger.info(
+        "train %d, validation %d, class weights %s", len(train_dataset), len(eval_dataset or []), weights
+    )
 
     # 4. Trainer: checkpoints in output_dir, resumed automatically when a run was stopped.
     def accuracy(eval_pred) -> dict[str, float]:
@@ -184,9 +194,11 @@ def main(argv: list[str] | None = None) -> Path:
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_loss_func=WeightedLoss(weights),
         compute_metrics=accuracy,
-        callbacks=[ThroughputCallback(
-            training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps
-        )],
+        callbacks=[
+            ThroughputCallback(
+                training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps
+            )
+        ],
     )
     last = get_last_checkpoint(training_args.output_dir) if Path(training_args.output_dir).is_dir() else None
     if last:

@@ -130,8 +130,18 @@ def bigbench_task_file(task: str, file: str = "task.json", sdist: Path | None = 
         if not sdist.exists():
             logger.info("downloading the bigbench==%s sdist (358 MB) into %s", BIGBENCH_VERSION, root)
             subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                 f"bigbench=={BIGBENCH_VERSION}", "-d", str(root)],
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--no-binary",
+                    ":all:",
+                    f"bigbench=={BIGBENCH_VERSION}",
+                    "-d",
+                    str(root),
+                ],
                 check=True,
             )
     member = f"bigbench-{BIGBENCH_VERSION}/" + TASK_MEMBER.format(task=task, file=file)
