@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from contradict.scorer import resolve_model_folder
 from contradict.settings import Settings
 from service.app import create_app
 
@@ -17,16 +18,15 @@ logger = logging.getLogger(__name__)
 ENV_PREFIX = "CONTRADICT_"
 
 
-def _looks_like_path(model: str) -> bool:
-    """Hub-style ids (``org/name``) are left to transformers; anything path-like must exist."""
-    return model.startswith((".", "/", "~")) or Path(model).expanduser().exists()
-
-
 def check_model(settings: Settings) -> None:
     """Fail before binding the port when the model folder is plainly missing: a clear message at
-    start beats a server that never turns ready."""
+    start beats a server that never turns ready. Hub ids are left to transformers."""
     model = settings.model
-    if _looks_like_path(model) and not (Path(model).expanduser() / "config.json").is_file():
+    try:
+        folder = resolve_model_folder(model)
+    except FileNotFoundError:
+        folder = Path(model).expanduser()
+    if folder is not None and not (folder / "config.json").is_file():
         raise SystemExit(
             f"model not found: {model} has no config.json. Set CONTRADICT_MODEL (or --model) to a "
             "model folder; `make model` rebuilds the shipped one."

@@ -33,9 +33,14 @@ def save_fp16(checkpoint: Path, output: Path) -> None:
     """Store weights in fp16 (half the size) while the config keeps float32 as the load dtype."""
     model = AutoModelForSequenceClassification.from_pretrained(checkpoint, dtype=torch.float32)
     model.half()
-    model.config.dtype = "float32"  # loaders upcast on load; CPU fp16 inference is slow
     model.save_pretrained(output)
     AutoTokenizer.from_pretrained(checkpoint).save_pretrained(output)
+    # save_pretrained records float16; declare float32 so dtype="auto" loaders (transformers 5's
+    # default, CrossEncoder) upcast on load: fp16 inference on CPU is slow or unsupported.
+    config_path = output / "config.json"
+    config = json.loads(config_path.read_text())
+    config["dtype"] = "float32"
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def export(
