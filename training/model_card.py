@@ -133,8 +133,12 @@ precision {_percent(binary["precision"])}, recall {_percent(binary["recall"])}.
 - Trained only on VitaminC: Wikipedia revisions and fact-verification claims. News, opinion,
   multi-sentence reasoning and other domains are out of distribution; scores there are weaker and
   calibration may not transfer.
-- VitaminC contradictions are often about numbers, dates and small factual edits; topical
-  disagreement in prose (e.g. "well guarded" vs "porous") is only partly covered.
+- VitaminC contradictions are mostly about numbers, dates and small factual edits; disagreement in
+  prose that needs world knowledge is not learnt: the project's headline pair ("The border is well
+  guarded from both the Afghan and Tajik side." / "The border is porous, almost entirely controlled
+  by the Taliban.") scores neutral with this version.
+- Below the project's own floors (accuracy 0.80, contradiction F1 0.80 on the test split): this
+  version is what 2 epochs on a 2-core CPU gave; treat scores as a ranking signal, not a verdict.
 - A small model (6 layers): it misses negation scope, quantifiers and world knowledge that larger
   NLI models get. English only. Max 128 tokens per pair in training (512 accepted at inference).
 - Weights are stored in fp16 to stay under 50 MB and are loaded in fp32.
