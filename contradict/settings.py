@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # ---- corpus scan (contradict/corpus, POST /v1/documents/contradictions) ----------------------
-    corpus_top_k: int = Field(5, ge=1, le=200, description="nearest cross-article neighbours per statement")
+    # top_k 10 / min_similarity 0.5: best candidate recall within 3 candidates per statement on
+    # VitaminC validation pages (bench/corpus_eval.py).
+    corpus_top_k: int = Field(10, ge=1, le=200, description="nearest cross-article neighbours per statement")
     corpus_min_similarity: float = Field(
         0.5, ge=-1.0, le=1.0, description="cosine similarity below which two statements are not compared"
     )
