@@ -31,7 +31,7 @@ RUN pip install --no-deps . && rm -rf build
 # The shipped model. The settings' default model path is resolved next to the installed package
 # (site-packages here), so the image names the folder explicitly.
 COPY models/ models/
-ENV CONTRADICT_MODEL=/app/models/contradict-minilm-l6-vitaminc \
+ENV CONTRADICT_MODEL=/app/models/contradict-minilm-l6-nli \
     CONTRADICT_HOST=0.0.0.0 \
     CONTRADICT_PORT=8000
 

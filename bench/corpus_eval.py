@@ -199,7 +199,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from contradict.scorer import NLIScorer
-    from training.vitaminc import bigbench_task_file, iter_task_examples, parse_examples
+    from training.fact_verification import bigbench_task_file, iter_task_examples, parse_examples
 
     settings = Settings(model=args.model)
     options = CorpusOptions.from_settings(settings)

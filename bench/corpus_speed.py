@@ -37,7 +37,7 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _summary_rows(name: str) -> list[dict]:
-    from training.vitaminc import bigbench_task_file
+    from training.fact_verification import bigbench_task_file
 
     path = bigbench_task_file(SUMMARY_TASK, f"{name}.json")
     # One JSON object per line after a canary comment header.

@@ -45,7 +45,7 @@ BATCHES = (1, 32)
 
 
 def vitaminc_pairs(count: int) -> list[tuple[str, str]] | None:
-    from training.vitaminc import cache_dir, iter_task_examples, parse_examples
+    from training.fact_verification import cache_dir, iter_task_examples, parse_examples
 
     task = cache_dir() / "bigbench" / VITAMINC_TASK / "task.json"
     if not task.is_file():

@@ -65,7 +65,7 @@ ModelOption = Annotated[
     typer.Option(
         "--model",
         "-m",
-        help="Model folder. Default: $CONTRADICT_MODEL, else the shipped contradict-minilm-l6-vitaminc.",
+        help="Model folder. Default: $CONTRADICT_MODEL, else the shipped contradict-minilm-l6-nli.",
         show_default=False,
     ),
 ]

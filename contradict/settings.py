@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL_NAME = "contradict-minilm-l6-vitaminc"
+DEFAULT_MODEL_NAME = "contradict-minilm-l6-nli"
 # The shipped model sits in the repo's models/ (and in /app/models in the Docker image).
 REPO_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 

@@ -15,7 +15,7 @@ import torch
 torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parent.parent
-SHIPPED_MODEL = REPO / "models" / "contradict-minilm-l6-vitaminc"
+SHIPPED_MODEL = REPO / "models" / "contradict-minilm-l6-nli"
 
 
 def build_tiny_model(folder: Path, id2label: dict[int, str], seed: int = 0) -> Path:

@@ -9,14 +9,16 @@ import datasets
 import pytest
 
 from contradict.labels import canonical_label
-from training import vitaminc
+from training import fact_verification
 from training.data import clean_split, load_nli_dataset
 
-FIXTURE = Path(__file__).parent / "fixtures" / "bigbench_vitaminc_task.json"
+FIXTURE = Path(__file__).parent / "fixtures" / "fact_verification_task.json"
 
 
 def parsed_rows() -> list[dict | None]:
-    return [vitaminc.parse_example(example) for example in vitaminc.iter_task_examples(FIXTURE)]
+    return [
+        fact_verification.parse_example(example) for example in fact_verification.iter_task_examples(FIXTURE)
+    ]
 
 
 def test_parse_normalises_ptb_text_and_maps_labels():
@@ -41,8 +43,8 @@ def test_colon_escape_in_title_and_ties_and_missing_claim_are_dropped():
 
 
 def test_page_split_is_deterministic_and_keeps_pages_on_one_side():
-    splits = vitaminc.parse_examples(vitaminc.iter_task_examples(FIXTURE))
-    again = vitaminc.parse_examples(vitaminc.iter_task_examples(FIXTURE))
+    splits = fact_verification.parse_examples(fact_verification.iter_task_examples(FIXTURE))
+    again = fact_verification.parse_examples(fact_verification.iter_task_examples(FIXTURE))
     assert splits == again
     titles = {name: {row["title"] for row in rows} for name, rows in splits.items()}
     assert not titles["train"] & titles["test"]
@@ -51,9 +53,9 @@ def test_page_split_is_deterministic_and_keeps_pages_on_one_side():
     assert sum(len(rows) for rows in splits.values()) == 7
     # The rule itself: md5(title) % 10 == 0 -> test, == 1 -> validation.
     names = [f"page {i}" for i in range(200)]
-    assigned = {vitaminc.split_of(name) for name in names}
+    assigned = {fact_verification.split_of(name) for name in names}
     assert assigned == {"train", "validation", "test"}
-    assert sum(vitaminc.split_of(name) == "test" for name in names) in range(8, 35)
+    assert sum(fact_verification.split_of(name) == "test" for name in names) in range(8, 35)
 
 
 def test_vitaminc_source_reads_the_cached_task(tmp_path, monkeypatch):

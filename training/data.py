@@ -18,7 +18,7 @@ from pathlib import Path
 import datasets
 
 from contradict.labels import DEFAULT_ID2LABEL, LABELS, canonical_label
-from training import vitaminc
+from training import fact_verification
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,8 @@ def load_nli_dataset(source: str = "vitaminc") -> datasets.DatasetDict:
 
 
 def _load_vitaminc() -> datasets.DatasetDict:
-    task = vitaminc.bigbench_task_file("vitaminc_fact_verification")
-    splits = vitaminc.parse_examples(vitaminc.iter_task_examples(task))
+    task = fact_verification.bigbench_task_file("vitaminc_fact_verification")
+    splits = fact_verification.parse_examples(fact_verification.iter_task_examples(task))
     columns = (*COLUMNS, "title")
     return datasets.DatasetDict(
         {

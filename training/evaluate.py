@@ -3,7 +3,7 @@
 Writes accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix, contradiction
 AUROC, ECE and NLL (with the model's calibration applied, and without it for comparison).
 
-    python -m training.evaluate --model models/contradict-minilm-l6-vitaminc --split test
+    python -m training.evaluate --model models/contradict-minilm-l6-nli --split test
 """
 
 from __future__ import annotations

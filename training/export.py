@@ -6,7 +6,7 @@ are the figures of exactly what ships. An existing model is only replaced when t
 it on the test split (macro-F1), unless ``--force``.
 
     python -m training.export --checkpoint runs/minilm-vitaminc/final \
-        --output models/contradict-minilm-l6-vitaminc
+        --output models/contradict-minilm-l6-nli
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def export(
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, required=True)
-    parser.add_argument("--output", type=Path, default=Path("models/contradict-minilm-l6-vitaminc"))
+    parser.add_argument("--output", type=Path, default=Path("models/contradict-minilm-l6-nli"))
     parser.add_argument("--version", default="1.0.0")
     parser.add_argument("--dataset", default="vitaminc")
     parser.add_argument("--force", action="store_true", help="replace even if not better on test")

@@ -14,4 +14,4 @@ mkdir -p "$RUN"
   --eval_strategy steps --eval_steps 400 --max_eval_samples 800 \
   --save_strategy steps --save_steps 200 --save_total_limit 2 \
   --seed 42 --report_to none --disable_tqdm true 2>&1 | tee "$RUN/train.log"
-"$PY" -m training.export --checkpoint "$RUN/final" --output models/contradict-minilm-l6-vitaminc "$@"
+"$PY" -m training.export --checkpoint "$RUN/final" --output models/contradict-minilm-l6-nli "$@"
