@@ -7,14 +7,16 @@ import json
 import numpy as np
 import pytest
 
-from contradict.scorer import NLIScorer, softmax
+from contradict.scorer import METRICS_FILE, NLIScorer, softmax
 from training.calibrate import calibrate, choose_threshold, fit_temperature
+from training.export import export
 from training.metrics import (
     binary_auroc,
     classification_report,
     confusion_matrix,
     expected_calibration_error,
 )
+from training.model_card import HEADLINE_PAIR
 from training.train import class_weights
 from training.train import main as train_main
 
@@ -40,11 +42,15 @@ def write_split(path, count: int) -> None:
     path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
 
 
-def test_a_few_training_steps_lower_the_loss_and_save_a_loadable_model(tiny_model_dir, tmp_path):
+@pytest.fixture(scope="module")
+def trained_run(tiny_model_dir, tmp_path_factory):
+    """A tiny random model trained for 80 steps on cue words; shared by the train and export tests."""
+    tmp_path = tmp_path_factory.mktemp("train")
     data = tmp_path / "data"
     data.mkdir()
     write_split(data / "train.jsonl", 96)
     write_split(data / "validation.jsonl", 12)
+    write_split(data / "test.jsonl", 12)
     final = train_main(
         [
             "--base_model",
@@ -75,6 +81,11 @@ def test_a_few_training_steps_lower_the_loss_and_save_a_loadable_model(tiny_mode
             "32",
         ]
     )
+    return final, data
+
+
+def test_a_few_training_steps_lower_the_loss_and_save_a_loadable_model(trained_run):
+    final, _ = trained_run
     history = json.loads((final / "log_history.json").read_text())
     losses = [entry["loss"] for entry in history if "loss" in entry]
     assert len(losses) >= 4
@@ -84,6 +95,38 @@ def test_a_few_training_steps_lower_the_loss_and_save_a_loadable_model(tiny_mode
     assert scorer.id2label == {0: "contradiction", 1: "entailment", 2: "neutral"}
     results = scorer.score([("statement number 5 about the border", CUES[label]) for label in CUES])
     assert [result.label for result in results] == list(CUES)
+
+
+def test_export_ships_fp16_weights_with_calibration_metrics_and_card(trained_run, tiny_model_dir, tmp_path):
+    final, data = trained_run
+    output = tmp_path / "models" / "tiny-nli"
+    output.parent.mkdir()
+    metrics = export(final, output, version="9.9.9", dataset=str(data))
+
+    shipped = json.loads((output / METRICS_FILE).read_text())
+    assert shipped == json.loads(json.dumps(metrics))
+    assert shipped["test"]["examples"] == 12 and shipped["validation"]["examples"] == 12
+    assert shipped["training"]["max_length"] == 32
+    assert shipped["training"]["base_model"] == str(tiny_model_dir)
+    headline = shipped["headline"]
+    assert (headline["premise"], headline["hypothesis"]) == HEADLINE_PAIR
+    assert headline["forward"]["label"] in {"contradiction", "entailment", "neutral"}
+    card = (output / "README.md").read_text()
+    assert "version 9.9.9" in card and HEADLINE_PAIR[0] in card
+    assert f"labels it **{headline['forward']['label']}**" in card
+
+    # fp16 on disk, fp32 once loaded, with the fitted calibration applied by the core.
+    config = json.loads((output / "config.json").read_text())
+    assert config["dtype"] == "float32"
+    scorer = NLIScorer(str(output))
+    assert scorer.calibration.temperature == pytest.approx(shipped["calibration"]["temperature"])
+
+    # A model that does not beat the shipped one on test does not replace it, unless forced.
+    again = export(final, output, version="10.0.0", dataset=str(data))
+    assert again["version"] == "10.0.0"
+    assert json.loads((output / METRICS_FILE).read_text())["version"] == "9.9.9"
+    export(final, output, version="10.0.0", dataset=str(data), force=True)
+    assert json.loads((output / METRICS_FILE).read_text())["version"] == "10.0.0"
 
 
 def test_class_weights_lift_the_rare_class():

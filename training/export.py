@@ -24,7 +24,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from contradict.scorer import METRICS_FILE, NLIScorer
 from training.calibrate import calibrate
 from training.evaluate import evaluate, gold_ids, load_split, pairs_of
-from training.model_card import write_model_card
+from training.model_card import HEADLINE_PAIR, write_model_card
+from training.train import RUN_ARGS_FILE
 
 logger = logging.getLogger("training.export")
 
@@ -64,6 +65,15 @@ def export(
         training_args = {}
         if (checkpoint / "training_args.json").is_file():
             training_args = json.loads((checkpoint / "training_args.json").read_text())
+        run_args = {}
+        if (checkpoint / RUN_ARGS_FILE).is_file():
+            run_args = json.loads((checkpoint / RUN_ARGS_FILE).read_text())
+        headline = {
+            "premise": HEADLINE_PAIR[0],
+            "hypothesis": HEADLINE_PAIR[1],
+            "forward": scorer.predict(*HEADLINE_PAIR).as_dict(),
+            "symmetric": scorer.predict(*HEADLINE_PAIR, symmetric=True).as_dict(),
+        }
         metrics = {
             "name": output.name,
             "version": version,
@@ -85,7 +95,11 @@ def export(
                 )
                 if key in training_args
             },
+            "headline": headline,
         }
+        metrics["training"].update(
+            {key: run_args[key] for key in ("base_model", "max_length", "class_weighting") if key in run_args}
+        )
         (staging / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
         write_model_card(staging, metrics)
 

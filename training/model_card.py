@@ -13,6 +13,15 @@ from contradict.labels import LABELS
 
 EXPERIMENTS_FILE = Path(__file__).with_name("experiments.json")
 
+# The pair this project started from (two outlets' sources on the Afghan-Tajik border); export
+# scores it and the card says what the shipped weights make of it.
+HEADLINE_PAIR = (
+    "The border is well guarded from both the Afghan and Tajik side.",
+    "The border is porous, almost entirely controlled by the Taliban.",
+)
+# The project's own bar on the test split (issue 3); the card says which are met.
+FLOORS = {"accuracy": 0.80, "contradiction F1": 0.80}
+
 
 def _percent(value: float) -> str:
     return f"{100 * value:.1f}"
@@ -66,6 +75,31 @@ def _experiments_table() -> str:
     return "\n".join(rows)
 
 
+def _headline_line(metrics: dict) -> str:
+    headline = metrics.get("headline")
+    if not headline:
+        return "it was not scored at export."
+    forward, symmetric = headline["forward"], headline["symmetric"]
+    return (
+        f"this version labels it **{forward['label']}** (contradiction probability "
+        f"{forward['contradiction']:.3f}; {symmetric['contradiction']:.3f} in symmetric mode, "
+        f"is_contradiction {symmetric['is_contradiction']})."
+    )
+
+
+def _floors_line(test: dict) -> str:
+    measured = {"accuracy": test["accuracy"], "contradiction F1": test["per_class"]["contradiction"]["f1"]}
+    missed = [
+        f"{name} {measured[name]:.3f} < {floor}" for name, floor in FLOORS.items() if measured[name] < floor
+    ]
+    if not missed:
+        return "Meets the project's floors on the test split (accuracy and contradiction F1 >= 0.80)."
+    return (
+        "Below the project's own floors on the test split (" + "; ".join(missed) + "): treat "
+        "scores as a ranking signal to triage pairs for a human, not a verdict."
+    )
+
+
 def write_model_card(folder: Path, metrics: dict) -> None:
     test = metrics["test"]
     calibration = metrics["calibration"]
@@ -101,9 +135,10 @@ Input: a (premise, hypothesis) text pair; output: one logit per label, `config.i
 ## Training
 
 transformers `Trainer`, weighted cross-entropy (sqrt-inverse class frequency; neutral is 13% of
-VitaminC), AdamW, linear schedule, max length 128 tokens, length-grouped batches, seed
-{training.get("seed", "-")}. Hyper-parameters: {json.dumps(training)}.
-Reproduce with `make model` (see the repository README for the time it takes).
+VitaminC), AdamW, linear schedule, length-grouped batches, seed {training.get("seed", "-")}.
+Hyper-parameters of the last stage: {json.dumps(training)}. Training runs in stages, each starting
+from the previous stage's weights (`training/reproduce.sh`; the card's "What was tried" table lists
+them). Reproduce with `make model` (see the repository README for the time it takes).
 
 ## Calibration
 
@@ -134,11 +169,9 @@ precision {_percent(binary["precision"])}, recall {_percent(binary["recall"])}.
   multi-sentence reasoning and other domains are out of distribution; scores there are weaker and
   calibration may not transfer.
 - VitaminC contradictions are mostly about numbers, dates and small factual edits; disagreement in
-  prose that needs world knowledge is not learnt: the project's headline pair ("The border is well
-  guarded from both the Afghan and Tajik side." / "The border is porous, almost entirely controlled
-  by the Taliban.") scores neutral with this version.
-- Below the project's own floors (accuracy 0.80, contradiction F1 0.80 on the test split): this
-  version is what 2 epochs on a 2-core CPU gave; treat scores as a ranking signal, not a verdict.
+  prose that needs world knowledge is learnt poorly. The project's headline pair ("{HEADLINE_PAIR[0]}"
+  / "{HEADLINE_PAIR[1]}"): {_headline_line(metrics)}
+- {_floors_line(test)}
 - A small model (6 layers): it misses negation scope, quantifiers and world knowledge that larger
   NLI models get. English only. Max 128 tokens per pair in training (512 accepted at inference).
 - Weights are stored in fp16 to stay under 50 MB and are loaded in fp32.

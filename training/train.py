@@ -14,7 +14,7 @@ import json
 import logging
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,8 @@ from contradict.labels import DEFAULT_ID2LABEL
 from training.data import load_nli_dataset
 
 logger = logging.getLogger("training.train")
+
+RUN_ARGS_FILE = "run_args.json"
 
 
 def default_base_model() -> str:
@@ -213,6 +215,9 @@ def main(argv: list[str] | None = None) -> Path:
     trainer.save_model(str(final))
     tokenizer.save_pretrained(str(final))
     (final / "training_args.json").write_text(training_args.to_json_string())
+    # The base and data choices are not in TrainingArguments; export records them in the card.
+    run_args = {**asdict(model_args), **asdict(data_args)}
+    (final / RUN_ARGS_FILE).write_text(json.dumps(run_args, indent=1))
     (final / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
     logger.info("saved %s (%.1f M params)", final, sum(p.numel() for p in model.parameters()) / 1e6)
     return final
