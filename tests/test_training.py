@@ -6,8 +6,10 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from contradict.scorer import METRICS_FILE, NLIScorer, softmax
+from training.average_weights import average_weights
 from training.calibrate import calibrate, choose_threshold, fit_temperature
 from training.export import export
 from training.metrics import (
@@ -198,3 +200,25 @@ def test_threshold_maximises_contradiction_f1():
     probability = np.array([0.9, 0.8, 0.6, 0.4, 0.3, 0.1])
     actual = np.array([True, True, True, False, False, False])
     assert choose_threshold(probability, actual) == pytest.approx(0.6)
+
+
+def test_weight_average_is_the_mean_of_the_checkpoints_and_refuses_other_labels(tmp_path):
+    from conftest import build_tiny_model
+    from safetensors.torch import load_file
+
+    labels = {0: "contradiction", 1: "entailment", 2: "neutral"}
+    first = build_tiny_model(tmp_path / "a", labels, seed=1)
+    second = build_tiny_model(tmp_path / "b", labels, seed=2)
+    soup = average_weights([first, second], tmp_path / "soup")
+
+    a, b, mean = (load_file(folder / "model.safetensors") for folder in (first, second, soup))
+    name = "classifier.weight"
+    assert not torch.equal(a[name], b[name])
+    assert torch.allclose(mean[name], (a[name] + b[name]) / 2)
+    assert NLIScorer(str(soup)).id2label == labels
+
+    other = build_tiny_model(tmp_path / "c", {0: "entailment", 1: "neutral", 2: "contradiction"})
+    with pytest.raises(ValueError, match="differ"):
+        average_weights([first, other], tmp_path / "bad")
+    with pytest.raises(ValueError, match="two"):
+        average_weights([first], tmp_path / "one")

@@ -1,0 +1,58 @@
+"""Average the weights of fine-tuned checkpoints of one model (a uniform "model soup").
+
+Checkpoints from one training trajectory sit in one basin, so their average is a model too, and
+often a better one than each (Wortsman et al., 2022, "Model soups"). Whether it is better here is
+decided on validation, like any other candidate, before export.
+
+    python -m training.average_weights runs/a/final runs/b/final --output runs/soup
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+logger = logging.getLogger("training.average_weights")
+
+
+def average_weights(checkpoints: list[Path], output: Path) -> Path:
+    """Write the uniform average of ``checkpoints`` (same architecture and labels) to ``output``."""
+    if len(checkpoints) < 2:
+        raise ValueError("averaging needs at least two checkpoints")
+    models = [
+        AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32) for path in checkpoints
+    ]
+    first = models[0]
+    for path, model in zip(checkpoints[1:], models[1:]):
+        if model.config.id2label != first.config.id2label:
+            raise ValueError(f"{path} labels {model.config.id2label} differ from {first.config.id2label}")
+    states = [model.state_dict() for model in models]
+    averaged = {
+        # Integer buffers (position ids) are the same in every checkpoint: keep the first.
+        name: torch.stack([state[name].float() for state in states]).mean(0).to(tensor.dtype)
+        if tensor.is_floating_point()
+        else tensor
+        for name, tensor in states[0].items()
+    }
+    first.load_state_dict(averaged)
+    first.save_pretrained(output)
+    AutoTokenizer.from_pretrained(checkpoints[0]).save_pretrained(output)
+    logger.info("averaged %d checkpoints into %s", len(checkpoints), output)
+    return output
+
+
+def main(argv: list[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoints", nargs="+", type=Path)
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return average_weights(args.checkpoints, args.output)
+
+
+if __name__ == "__main__":
+    main()
