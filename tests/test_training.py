@@ -216,6 +216,7 @@ def test_weight_average_is_the_mean_of_the_checkpoints_and_refuses_other_labels(
     assert not torch.equal(a[name], b[name])
     assert torch.allclose(mean[name], (a[name] + b[name]) / 2)
     assert NLIScorer(str(soup)).id2label == labels
+    assert json.loads((soup / "run_args.json").read_text())["averaged_from"] == [str(first), str(second)]
 
     other = build_tiny_model(tmp_path / "c", {0: "entailment", 1: "neutral", 2: "contradiction"})
     with pytest.raises(ValueError, match="differ"):

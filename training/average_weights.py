@@ -10,11 +10,15 @@ decided on validation, like any other candidate, before export.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import shutil
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from training.train import RUN_ARGS_FILE
 
 logger = logging.getLogger("training.average_weights")
 
@@ -41,6 +45,13 @@ def average_weights(checkpoints: list[Path], output: Path) -> Path:
     first.load_state_dict(averaged)
     first.save_pretrained(output)
     AutoTokenizer.from_pretrained(checkpoints[0]).save_pretrained(output)
+    # Keep the last stage's records (export reads them for the card) and say what was averaged.
+    last = checkpoints[-1]
+    if (last / "training_args.json").is_file():
+        shutil.copy(last / "training_args.json", output / "training_args.json")
+    run_args = json.loads((last / RUN_ARGS_FILE).read_text()) if (last / RUN_ARGS_FILE).is_file() else {}
+    run_args["averaged_from"] = [str(path) for path in checkpoints]
+    (output / RUN_ARGS_FILE).write_text(json.dumps(run_args, indent=1))
     logger.info("averaged %d checkpoints into %s", len(checkpoints), output)
     return output
 

@@ -98,7 +98,11 @@ def export(
             "headline": headline,
         }
         metrics["training"].update(
-            {key: run_args[key] for key in ("base_model", "max_length", "class_weighting") if key in run_args}
+            {
+                key: run_args[key]
+                for key in ("base_model", "max_length", "class_weighting", "averaged_from")
+                if key in run_args
+            }
         )
         (staging / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
         write_model_card(staging, metrics)
