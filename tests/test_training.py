@@ -223,3 +223,24 @@ def test_weight_average_is_the_mean_of_the_checkpoints_and_refuses_other_labels(
         average_weights([first, other], tmp_path / "bad")
     with pytest.raises(ValueError, match="two"):
         average_weights([first], tmp_path / "one")
+
+
+def test_reversed_contradictions_are_added_and_other_labels_are_not():
+    import datasets
+
+    from training.train import with_reversed_contradictions
+
+    rows = [
+        {
+            "premise": "The bridge opened in 1990.",
+            "hypothesis": "The bridge opened in 1985.",
+            "label": "contradiction",
+        },
+        {"premise": "The bridge opened in 1990.", "hypothesis": "The bridge is open.", "label": "entailment"},
+        {"premise": "The bridge opened in 1990.", "hypothesis": "The bridge is red.", "label": "neutral"},
+    ]
+    augmented = with_reversed_contradictions(datasets.Dataset.from_list(rows), seed=0).to_list()
+    assert len(augmented) == 4
+    swapped = {"premise": rows[0]["hypothesis"], "hypothesis": rows[0]["premise"], "label": "contradiction"}
+    assert swapped in augmented
+    assert all(row in augmented for row in rows)

@@ -100,7 +100,13 @@ def export(
         metrics["training"].update(
             {
                 key: run_args[key]
-                for key in ("base_model", "max_length", "class_weighting", "averaged_from")
+                for key in (
+                    "base_model",
+                    "max_length",
+                    "class_weighting",
+                    "reverse_contradictions",
+                    "averaged_from",
+                )
                 if key in run_args
             }
         )

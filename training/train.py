@@ -17,6 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import datasets
 import numpy as np
 import torch
 import transformers
@@ -67,6 +68,13 @@ class DataArguments:
     )
     max_train_samples: int | None = field(default=None, metadata={"help": "truncate train (debug)"})
     max_eval_samples: int | None = field(default=None, metadata={"help": "truncate validation"})
+    reverse_contradictions: bool = field(
+        default=False,
+        metadata={
+            "help": "also train on each contradiction pair swapped. Measured harmful on VitaminC: "
+            "only contradictions get reversed, so pair order becomes a shortcut (training/experiments.json)"
+        },
+    )
     class_weighting: str = field(
         default="sqrt_inverse",
         metadata={"help": "none | inverse | sqrt_inverse: loss weights against class imbalance"},
@@ -84,6 +92,16 @@ def class_weights(labels: list[int], num_labels: int, scheme: str) -> torch.Tens
     elif scheme != "inverse":
         raise ValueError(f"unknown class_weighting {scheme!r}")
     return torch.tensor(weights / weights.mean(), dtype=torch.float32)
+
+
+def with_reversed_contradictions(split: datasets.Dataset, seed: int) -> datasets.Dataset:
+    """Add (hypothesis, premise) for every contradiction: if A and B cannot both be true, neither can
+    B and A. The service scores both directions, so the reverse direction is worth learning too;
+    entailment and neutral are not symmetric and are left as they are."""
+    contradictions = split.filter(lambda row: row["label"] == "contradiction")
+    swapped = contradictions.map(lambda row: {"premise": row["hypothesis"], "hypothesis": row["premise"]})
+    logger.info("adding %d reversed contradiction pairs", len(swapped))
+    return datasets.concatenate_datasets([split, swapped]).shuffle(seed=seed)
 
 
 class WeightedLoss:
@@ -146,6 +164,8 @@ def main(argv: list[str] | None = None) -> Path:
     train_split = raw["train"].shuffle(seed=training_args.seed)
     if data_args.max_train_samples:
         train_split = train_split.select(range(min(data_args.max_train_samples, len(train_split))))
+    if data_args.reverse_contradictions:
+        train_split = with_reversed_contradictions(train_split, training_args.seed)
     eval_split = raw.get("validation")
     if eval_split is not None and data_args.max_eval_samples:
         eval_split = eval_split.select(range(min(data_args.max_eval_samples, len(eval_split))))
