@@ -9,11 +9,7 @@ import pytest
 import torch
 
 from contradict.scorer import NLIScorer
-
-HEADLINE = (
-    "The border is well guarded from both the Afghan and Tajik side.",
-    "The border is porous, almost entirely controlled by the Taliban.",
-)
+from training.model_card import HEADLINE_PAIR
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +34,10 @@ def test_loads_offline_and_labels_map(scorer, shipped_model_dir, monkeypatch):
     "that asks for the mark to go.",
 )
 def test_headline_pair_is_a_contradiction(scorer):
-    result = scorer.predict(*HEADLINE)
+    result = scorer.predict(*HEADLINE_PAIR)
     assert result.label == "contradiction"
     assert result.is_contradiction
-    assert scorer.predict(*HEADLINE, symmetric=True).is_contradiction
+    assert scorer.predict(*HEADLINE_PAIR, symmetric=True).is_contradiction
 
 
 def test_accuracy_smoke_on_clear_pairs(scorer):
@@ -81,5 +77,5 @@ def test_loads_unchanged_with_transformers_and_cross_encoder(shipped_model_dir):
     model = AutoModelForSequenceClassification.from_pretrained(shipped_model_dir)
     assert model.config.num_labels == 3
     encoder = CrossEncoder(str(shipped_model_dir), device="cpu")
-    scores = encoder.predict([HEADLINE])
+    scores = encoder.predict([HEADLINE_PAIR])
     assert scores.shape == (1, 3)

@@ -4,7 +4,7 @@
 # Stage 1 trains a new head and the encoder from all-MiniLM-L6-v2; stage 2 restarts the learning
 # rate from stage 1's weights with a new data order and keeps the checkpoint best on validation;
 # the two are then averaged.
-# On this project's 2-core CPU machines stage 1 takes about 85 min, stage 2 about 65 min; on a
+# On this project's 2-core CPU machines stage 1 takes about 85 min, stage 2 about 75 min; on a
 # GPU a few minutes each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
