@@ -5,6 +5,12 @@ name) -- so training and evaluation never care where rows came from:
 
 * ``vitaminc`` -- VitaminC from the BIG-bench sdist, split by page title (the default);
 * a local ``.jsonl``/``.json``/``.csv`` file or a folder holding ``train``/``validation``/``test`` files;
+* a named folder of ``../shared/data/nli/`` (``mnli``, ``snli``, ``fnc1``, ... see
+  :data:`training.nli_sources.SOURCES`), read in the format its publisher uses;
+* a **mixture** ``"mnli=2,snli=1,vitaminc=0.25"``: each source's train split repeated (weight > 1)
+  or sub-sampled (weight < 1), pairs whose premise is held out by *any* source dropped from train,
+  duplicates across sources dropped, validation pooled with at most
+  :data:`VALIDATION_PER_SOURCE` pairs per source so no source dominates model selection;
 * any hub dataset id (``nyu-mll/multi_nli``, ``stanfordnlp/snli``, ``facebook/anli``, ...) through
   ``datasets.load_dataset`` for users who can reach the hub.
 """
@@ -18,7 +24,7 @@ from pathlib import Path
 import datasets
 
 from contradict.labels import DEFAULT_ID2LABEL, LABELS, canonical_label
-from training import fact_verification
+from training import fact_verification, nli_sources
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +46,17 @@ _SPLIT_ALIASES = {
 }
 
 
+VALIDATION_PER_SOURCE = 1000
+
+
 def load_nli_dataset(source: str = "vitaminc") -> datasets.DatasetDict:
     """Load ``source`` as a clean DatasetDict with canonical labels; log counts per split/label."""
+    if "=" in source:
+        return load_mixture(parse_mixture(source))
     if source == "vitaminc":
         raw = _load_vitaminc()
+    elif source in nli_sources.SOURCES:
+        raw = _load_shared(source)
     elif Path(source).exists():
         raw = _load_local(Path(source))
     else:
@@ -63,6 +76,103 @@ def _load_vitaminc() -> datasets.DatasetDict:
             for name, rows in splits.items()
         }
     )
+
+
+def _load_shared(name: str) -> datasets.DatasetDict:
+    return datasets.DatasetDict(
+        {
+            split: datasets.Dataset.from_list(rows)
+            for split, rows in nli_sources.read_source(name).items()
+            if rows
+        }
+    )
+
+
+def parse_mixture(spec: str) -> dict[str, float]:
+    """``"mnli=2,snli=1,vitaminc=0.25"`` -> weights; refuses unknown and evaluation-only sources."""
+    weights: dict[str, float] = {}
+    for part in filter(None, (item.strip() for item in spec.split(","))):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        try:
+            weight = float(value) if sep else 1.0
+        except ValueError:
+            raise ValueError(f"mixture {spec!r}: weight of {name!r} is not a number: {value!r}") from None
+        if weight < 0:
+            raise ValueError(f"mixture {spec!r}: weight of {name!r} is negative")
+        known = name == "vitaminc" or name in nli_sources.SOURCES or Path(name).exists()
+        if not known:
+            raise ValueError(
+                f"mixture {spec!r}: unknown source {name!r} "
+                f"(known: vitaminc, {', '.join(nli_sources.SOURCES)}, or a local file)"
+            )
+        if name in nli_sources.SOURCES and not nli_sources.SOURCES[name].trainable:
+            raise ValueError(f"mixture {spec!r}: {name} is licensed for evaluation only, never for training")
+        weights[name] = weight
+    if not weights:
+        raise ValueError(f"mixture {spec!r} names no source")
+    return weights
+
+
+def weighted_sample(split: datasets.Dataset, weight: float, seed: int) -> datasets.Dataset:
+    """``weight`` copies of ``split``: whole repeats, then a seeded random part for the fraction."""
+    whole, fraction = int(weight), weight - int(weight)
+    parts = [split] * whole
+    extra = round(fraction * len(split))
+    if extra:
+        parts.append(split.shuffle(seed=seed).select(range(extra)))
+    return datasets.concatenate_datasets(parts) if parts else split.select([])
+
+
+def load_mixture(
+    weights: dict[str, float], seed: int = 42, validation_per_source: int = VALIDATION_PER_SOURCE
+) -> datasets.DatasetDict:
+    """Train on a weighted mixture, validate on a pooled, capped sample of every source's validation."""
+    loaded = {name: load_nli_dataset(name) for name in weights}
+    held_out_premises = {
+        premise
+        for data in loaded.values()
+        for split_name, split in data.items()
+        if split_name != "train"
+        for premise in split["premise"]
+    }
+    train_parts, validation_parts = [], []
+    seen: set[tuple[str, str]] = set()
+    for name, weight in weights.items():
+        data = loaded[name]
+        if "train" not in data:
+            raise ValueError(f"{name} has no train split")
+        train = data["train"].select_columns(list(COLUMNS))
+        keep, leaked, duplicate = [], 0, 0
+        for index, (premise, hypothesis) in enumerate(zip(train["premise"], train["hypothesis"])):
+            if premise in held_out_premises:
+                leaked += 1
+            elif (premise, hypothesis) in seen:
+                duplicate += 1
+            else:
+                seen.add((premise, hypothesis))
+                keep.append(index)
+        train = weighted_sample(train.select(keep), weight, seed)
+        logger.info(
+            "mixture %s x%.2f: %d train rows (%d dropped: premise held out elsewhere, %d duplicates)",
+            name,
+            weight,
+            len(train),
+            leaked,
+            duplicate,
+        )
+        train_parts.append(train.add_column("source", [name] * len(train)))
+        if "validation" in data:
+            validation = data["validation"].select_columns(list(COLUMNS))
+            validation = validation.shuffle(seed=seed).select(
+                range(min(validation_per_source, len(validation)))
+            )
+            validation_parts.append(validation.add_column("source", [name] * len(validation)))
+    mixed = datasets.DatasetDict({"train": datasets.concatenate_datasets(train_parts).shuffle(seed=seed)})
+    if validation_parts:
+        mixed["validation"] = datasets.concatenate_datasets(validation_parts)
+    log_counts(mixed)
+    return mixed
 
 
 def _load_local(path: Path) -> datasets.DatasetDict:

@@ -1,19 +1,20 @@
 """VitaminC from the BIG-bench sdist: fetch, parse, normalise and split by Wikipedia page.
 
-The data is never committed: it is fetched on demand (``pip download`` of the sdist, the one
-place it is reachable without the dataset hub) into a user cache directory.
+The data is never committed: it is fetched on demand (the sdist file from the package index, the
+one place it is reachable without the dataset hub) into a user cache directory.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
 import os
 import re
-import subprocess
-import sys
 import tarfile
+import urllib.parse
+import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -42,6 +43,7 @@ _PTB_ESCAPES = {
 _SPACE_BEFORE = re.compile(r"\s+([,.;:!?%)\]}]|'s\b|n't\b|'re\b|'ve\b|'ll\b|'d\b|'m\b)")
 _SPACE_AFTER = re.compile(r"([(\[{$])\s+")
 _SPACES = re.compile(r"\s+")
+_HREF = re.compile(r'href="([^"]+)"')
 
 
 def cache_dir() -> Path:
@@ -118,6 +120,40 @@ def parse_examples(examples: Iterable[dict]) -> dict[str, list[dict]]:
     return splits
 
 
+def sdist_link(index_html: str, filename: str) -> tuple[str, str]:
+    """The download URL and sha256 of ``filename`` from a PEP 503 "simple" index page."""
+    for href in _HREF.findall(index_html):
+        url, _, fragment = html.unescape(href).partition("#")
+        if url.rsplit("/", 1)[-1] == filename:
+            digest = fragment.removeprefix("sha256=") if fragment.startswith("sha256=") else ""
+            return url, digest
+    raise FileNotFoundError(f"{filename} is not listed on the package index")
+
+
+def download_sdist(target: Path) -> None:
+    """Fetch the bigbench sdist file itself from the package index and check its sha256.
+
+    Not ``pip download``: recent pip builds the sdist's metadata and refuses it, because bigbench
+    declares a direct-URL dependency (``bleurt @ file://...``); only the file is needed here.
+    """
+    index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
+    page_url = f"{index}/bigbench/"
+    with urllib.request.urlopen(page_url, timeout=60) as response:
+        url, digest = sdist_link(response.read().decode("utf-8"), target.name)
+    url = urllib.parse.urljoin(page_url, url)
+    logger.info("downloading %s (358 MB) into %s", url, target.parent)
+    sha256 = hashlib.sha256()
+    tmp = target.with_suffix(".part")
+    with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
+        while chunk := response.read(1 << 20):
+            sha256.update(chunk)
+            out.write(chunk)
+    if digest and sha256.hexdigest() != digest:
+        tmp.unlink()
+        raise OSError(f"{url}: sha256 {sha256.hexdigest()} does not match the index's {digest}")
+    tmp.replace(target)
+
+
 def bigbench_task_file(task: str, file: str = "task.json", sdist: Path | None = None) -> Path:
     """Return a BIG-bench task file, downloading the sdist and extracting just that member."""
     root = cache_dir() / "bigbench"
@@ -128,22 +164,7 @@ def bigbench_task_file(task: str, file: str = "task.json", sdist: Path | None = 
     if sdist is None:
         sdist = root / f"bigbench-{BIGBENCH_VERSION}.tar.gz"
         if not sdist.exists():
-            logger.info("downloading the bigbench==%s sdist (358 MB) into %s", BIGBENCH_VERSION, root)
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "download",
-                    "--no-deps",
-                    "--no-binary",
-                    ":all:",
-                    f"bigbench=={BIGBENCH_VERSION}",
-                    "-d",
-                    str(root),
-                ],
-                check=True,
-            )
+            download_sdist(sdist)
     member = f"bigbench-{BIGBENCH_VERSION}/" + TASK_MEMBER.format(task=task, file=file)
     with tarfile.open(sdist, "r:gz") as archive:
         source = archive.extractfile(member)

@@ -64,7 +64,11 @@ class ModelArguments:
 class DataArguments:
     dataset: str = field(
         default="vitaminc",
-        metadata={"help": "'vitaminc', a local .jsonl/.csv file or folder, or a hub dataset id"},
+        metadata={
+            "help": "'vitaminc', a shared/data/nli source name (mnli, snli, fnc1, ...), a mixture "
+            "'mnli=2,snli=1,vitaminc=0.3' (per-source weights), a local .jsonl/.csv file or folder, "
+            "or a hub dataset id"
+        },
     )
     max_train_samples: int | None = field(default=None, metadata={"help": "truncate train (debug)"})
     max_eval_samples: int | None = field(default=None, metadata={"help": "truncate validation"})
@@ -168,6 +172,8 @@ def main(argv: list[str] | None = None) -> Path:
         train_split = with_reversed_contradictions(train_split, training_args.seed)
     eval_split = raw.get("validation")
     if eval_split is not None and data_args.max_eval_samples:
+        # Shuffled first: a pooled mixture validation is ordered by source.
+        eval_split = eval_split.shuffle(seed=training_args.seed)
         eval_split = eval_split.select(range(min(data_args.max_eval_samples, len(eval_split))))
 
     # 3. Tokenizer and model; the head is new, so id2label/label2id are set explicitly.
@@ -178,6 +184,7 @@ def main(argv: list[str] | None = None) -> Path:
         id2label=dict(DEFAULT_ID2LABEL),
         label2id=label2id,
         ignore_mismatched_sizes=True,
+        dtype=torch.float32,  # the shipped model is stored in fp16; training is fp32
     )
 
     def tokenize(batch: dict) -> dict:

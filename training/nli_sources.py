@@ -1,0 +1,420 @@
+"""Readers for the labelled folders in ``../shared/data/nli/``: one function per published format.
+
+Each reader turns a folder, exactly as its public source publishes it, into rows of ``premise``,
+``hypothesis``, ``label`` (a canonical label), ``group`` (the unit that must never sit on two sides
+of a split: a premise, a news body, a claim) and named splits. Splits are fixed by stable hashes, so
+every run, machine and session holds out the same pairs:
+
+* MultiNLI matched dev: 2,000 pairs held out by a hash of the premise; the rest trains.
+* SNLI dev: about 3,000 pairs held out by premise; the rest trains.
+* FEVER dev: about 10% held out by evidence text.
+* FNC-1 and ARC: held out by article body; ARC also keeps its published test split.
+* Emergent: its published train/test, with train claims that reappear in test dropped.
+* ANLI dev (CC BY-NC): evaluation only, never in the shipped weights.
+
+News stance data pairs a headline with a whole article, far past what a 128-token cross-encoder
+reads and not what the service scores (statement vs statement). :func:`stance_windows` turns each
+into a sentence-level pair: the body sentences most similar to the headline under the same
+bi-encoder the corpus scan uses, kept in body order, as the premise.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from contradict.labels import CONTRADICTION, ENTAILMENT, NEUTRAL, canonical_label
+from training.fact_verification import cache_dir, normalize_text
+
+logger = logging.getLogger(__name__)
+
+Row = dict[str, str]
+Splits = dict[str, list[Row]]
+
+_REPO = Path(__file__).resolve().parent.parent
+_MPE_PREFIX = re.compile(r"\s*\d+jpg\d\s*")
+STANCE_LABELS = {"agree": ENTAILMENT, "disagree": CONTRADICTION, "discuss": NEUTRAL, "unrelated": NEUTRAL}
+EMERGENT_LABELS = {"for": ENTAILMENT, "against": CONTRADICTION, "observing": NEUTRAL}
+ANLI_LABELS = {"e": ENTAILMENT, "n": NEUTRAL, "c": CONTRADICTION}
+FEVER_LABELS = {"entailment": ENTAILMENT, "not_entailment": CONTRADICTION}
+
+
+def data_root() -> Path:
+    """``$CONTRADICT_NLI_DATA`` or ``shared/data/nli`` beside the repository (never inside it)."""
+    return Path(os.environ.get("CONTRADICT_NLI_DATA") or _REPO.parent / "shared" / "data" / "nli")
+
+
+def stable_bucket(key: str, buckets: int = 1000) -> int:
+    return int(hashlib.md5(key.encode("utf-8")).hexdigest(), 16) % buckets
+
+
+def row(premise: str, hypothesis: str, label: str | None, group: str) -> Row | None:
+    """A cleaned row, or ``None`` when text or label is missing (counted by the caller)."""
+    premise, hypothesis = normalize_text(premise or ""), normalize_text(hypothesis or "")
+    if not premise or not hypothesis or label is None:
+        return None
+    return {"premise": premise, "hypothesis": hypothesis, "label": label, "group": group}
+
+
+def _kept(rows: list[Row | None], name: str) -> list[Row]:
+    kept = [item for item in rows if item is not None]
+    if len(rows) != len(kept):
+        logger.info("%s: dropped %d rows without text or label", name, len(rows) - len(kept))
+    return kept
+
+
+def hold_out_by_group(rows: list[Row], held_out_pairs: int) -> tuple[list[Row], list[Row]]:
+    """Take whole groups in hash order until ``held_out_pairs`` rows are held out: deterministic,
+    and no group (premise) ends up on both sides."""
+    groups: dict[str, list[Row]] = {}
+    for item in rows:
+        groups.setdefault(item["group"], []).append(item)
+    order = sorted(groups, key=lambda key: hashlib.md5(key.encode("utf-8")).hexdigest())
+    held: list[Row] = []
+    held_groups = set()
+    for key in order:
+        if len(held) >= held_out_pairs:
+            break
+        held.extend(groups[key])
+        held_groups.add(key)
+    return [item for item in rows if item["group"] not in held_groups], held
+
+
+def split_by_bucket(rows: list[Row], held_out_per_mille: int, name: str = "validation") -> Splits:
+    train = [item for item in rows if stable_bucket(item["group"]) >= held_out_per_mille]
+    held = [item for item in rows if stable_bucket(item["group"]) < held_out_per_mille]
+    return {"train": train, name: held}
+
+
+def _csv_rows(path: Path, delimiter: str = ",") -> Iterator[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        yield from csv.DictReader(handle, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL)
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+# -- general NLI ------------------------------------------------------------------------------------
+
+
+def read_mnli(folder: Path) -> Splits:
+    rows = _kept(
+        [
+            row(r["premise"], r["hypothesis"], canonical_label(r["label"]), r["premise"])
+            for r in _csv_rows(folder / "dev_matched.csv")
+        ],
+        "mnli",
+    )
+    train, held = hold_out_by_group(rows, 2000)
+    return {"train": train, "validation": held}
+
+
+def read_snli(folder: Path) -> Splits:
+    premises, hypotheses, labels = (_lines(folder / f"{name}.dev") for name in ("s1", "s2", "labels"))
+    if not len(premises) == len(hypotheses) == len(labels):
+        raise ValueError(f"{folder}: s1/s2/labels have {len(premises)}/{len(hypotheses)}/{len(labels)} lines")
+    rows = _kept(
+        [
+            row(p, h, canonical_label(lab), normalize_text(p))
+            for p, h, lab in zip(premises, hypotheses, labels)
+        ],
+        "snli",
+    )
+    train, held = hold_out_by_group(rows, 3000)
+    return {"train": train, "validation": held}
+
+
+def read_snli_mnli_subset(folder: Path) -> Splits:
+    files = {"train": "oie-train.csv", "validation": "oie-devin.csv", "test": "oie-testin.csv"}
+    return {
+        split: _kept(
+            [
+                row(r["Premise"], r["Hypothesis"], canonical_label(r["GoldLabel"]), r["Premise"])
+                for r in _csv_rows(folder / name)
+            ],
+            f"snli_mnli_subset/{split}",
+        )
+        for split, name in files.items()
+    }
+
+
+def read_cad(folder: Path) -> Splits:
+    files = {"train": "train.tsv", "validation": "dev.tsv"}
+    return {
+        split: _kept(
+            [
+                row(r["sentence1"], r["sentence2"], canonical_label(r["gold_label"]), r["sentence1"])
+                for r in _csv_rows(folder / name, "\t")
+            ],
+            f"cad/{split}",
+        )
+        for split, name in files.items()
+    }
+
+
+def read_conjnli(folder: Path) -> Splits:
+    files = {"train": "adversarial_train_15k.tsv", "validation": "conj_dev.tsv"}
+    return {
+        split: _kept(
+            [
+                row(r["Premise"], r["Hypothesis"], canonical_label(r.get("Label") or ""), r["Premise"])
+                for r in _csv_rows(folder / name, "\t")
+            ],
+            f"conjnli/{split}",
+        )
+        for split, name in files.items()
+    }
+
+
+def clean_mpe_premise(text: str) -> str:
+    """MPE concatenates four captions, each prefixed by its image id (``4615316828jpg1``)."""
+    captions = [caption.strip().rstrip(".") for caption in _MPE_PREFIX.split(text) if caption.strip()]
+    return ". ".join(captions) + "." if captions else ""
+
+
+def read_mpe(folder: Path) -> Splits:
+    files = {"train": "train.csv", "validation": "dev.csv"}
+    out: Splits = {}
+    for split, name in files.items():
+        rows = []
+        for r in _csv_rows(folder / name):
+            premise = clean_mpe_premise(r["premise"])
+            rows.append(row(premise, r["hypothesis"], canonical_label(r["label"]), premise))
+        out[split] = _kept(rows, f"mpe/{split}")
+    return out
+
+
+def read_fever(folder: Path) -> Splits:
+    evidence, claims, labels = (
+        _lines(folder / f"dev.{name}") for name in ("raw.input0", "raw.input1", "label")
+    )
+    if not len(evidence) == len(claims) == len(labels):
+        raise ValueError(f"{folder}: input0/input1/label line counts differ")
+    rows = _kept(
+        [
+            row(e, c, FEVER_LABELS.get(lab.strip()), normalize_text(e))
+            for e, c, lab in zip(evidence, claims, labels)
+        ],
+        "fever",
+    )
+    return split_by_bucket(rows, 100)
+
+
+def read_anli(folder: Path) -> Splits:
+    """Each round is its own validation set (``validation_r1`` ...): the rounds differ in hardness."""
+    out: Splits = {}
+    for round_number in (1, 2, 3):
+        rows = []
+        for line in _lines(folder / f"R{round_number}_dev.jsonl"):
+            if line.strip():
+                r = json.loads(line)
+                rows.append(row(r["context"], r["hypothesis"], ANLI_LABELS.get(r["label"]), r["context"]))
+        out[f"validation_r{round_number}"] = _kept(rows, f"anli/r{round_number}")
+    return out
+
+
+# -- news stance ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StancePair:
+    """A headline or claim against an article body, before the body is cut to a window."""
+
+    claim: str
+    body_id: str
+    stance: str
+
+
+def read_stance_csv(stances: Iterable[Path], bodies: Path) -> tuple[list[StancePair], dict[str, str]]:
+    pairs = [
+        StancePair(r["Headline"], r["Body ID"], r["Stance"].strip().lower())
+        for path in stances
+        for r in _csv_rows(path)
+    ]
+    texts = {r["Body ID"]: r["articleBody"] for r in _csv_rows(bodies)}
+    return pairs, texts
+
+
+def body_sentences(texts: dict[str, str]) -> dict[str, list[str]]:
+    """Sentences of each body, split by the corpus scan's own segmenter."""
+    from contradict.corpus.reader import Article
+    from contradict.corpus.segment import Segmenter
+
+    segmenter = Segmenter()
+    return {
+        body_id: [s.text for s in segmenter.segment(0, Article(id=body_id, text=text))]
+        for body_id, text in texts.items()
+    }
+
+
+def stance_windows(
+    pairs: list[StancePair],
+    sentences: dict[str, list[str]],
+    embed: Callable[[list[str]], np.ndarray],
+    window: int = 2,
+) -> list[tuple[StancePair, str, float]]:
+    """For each pair, the ``window`` body sentences most similar to the claim, in body order.
+
+    Returns (pair, premise, similarity of the best sentence). Bodies and claims are embedded once.
+    """
+    claims = sorted({pair.claim for pair in pairs})
+    claim_vectors = dict(zip(claims, embed(claims)))
+    body_ids = sorted({pair.body_id for pair in pairs if sentences.get(pair.body_id)})
+    flat = [sentence for body_id in body_ids for sentence in sentences[body_id]]
+    vectors = embed(flat) if flat else np.zeros((0, 1), dtype=np.float32)
+    offsets, start = {}, 0
+    for body_id in body_ids:
+        offsets[body_id] = (start, start + len(sentences[body_id]))
+        start += len(sentences[body_id])
+    out = []
+    for pair in pairs:
+        if pair.body_id not in offsets:
+            continue
+        lo, hi = offsets[pair.body_id]
+        similarity = vectors[lo:hi] @ claim_vectors[pair.claim]
+        top = sorted(np.argsort(-similarity)[:window].tolist())
+        premise = " ".join(sentences[pair.body_id][i] for i in top)
+        out.append((pair, premise, float(similarity.max())))
+    return out
+
+
+def default_embed(texts: list[str]) -> np.ndarray:
+    from contradict.corpus.candidates import Embedder
+
+    return Embedder().encode(texts)
+
+
+def stance_rows(
+    pairs: list[StancePair],
+    texts: dict[str, str],
+    name: str,
+    window: int = 2,
+    unrelated_fraction: float = 0.05,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+) -> list[Row]:
+    """Sentence-level rows; ``unrelated`` pairs become neutral, sub-sampled by a stable hash (they
+    are easy negatives the corpus scan's similarity search already filters out)."""
+    kept = [
+        pair
+        for pair in pairs
+        if pair.stance in STANCE_LABELS
+        and (
+            pair.stance != "unrelated"
+            or stable_bucket(f"{pair.claim}|{pair.body_id}") < unrelated_fraction * 1000
+        )
+    ]
+    windows = stance_windows(kept, body_sentences(texts), embed or default_embed, window)
+    rows = [
+        row(premise, pair.claim, STANCE_LABELS[pair.stance], pair.body_id) for pair, premise, _ in windows
+    ]
+    return _kept(rows, name)
+
+
+def _cached(name: str, build: Callable[[], Splits], version: str) -> Splits:
+    """Stance windows cost a bi-encoder pass over every body: build once per version, keep in the
+    user cache (never the repo)."""
+    path = cache_dir() / "nli" / f"{name}-{version}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    splits = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_text(json.dumps(splits))
+    tmp.replace(path)
+    return splits
+
+
+STANCE_VERSION = "w2-u50"  # window 2 sentences, 5% of unrelated kept (per mille 50)
+
+
+def read_fnc1(folder: Path) -> Splits:
+    def build() -> Splits:
+        pairs, texts = read_stance_csv(
+            [folder / "train_train_stances.csv", folder / "train_test_stances.csv"],
+            folder / "train_bodies.csv",
+        )
+        rows = stance_rows(pairs, texts, "fnc1")
+        return split_by_bucket(rows, 150)
+
+    return _cached("fnc1", build, STANCE_VERSION)
+
+
+def read_arc(folder: Path) -> Splits:
+    def build() -> Splits:
+        train_pairs, texts = read_stance_csv([folder / "arc_stances_train.csv"], folder / "arc_bodies.csv")
+        test_pairs, _ = read_stance_csv([folder / "arc_stances_test.csv"], folder / "arc_bodies.csv")
+        test_bodies = {pair.body_id for pair in test_pairs}
+        train_pairs = [pair for pair in train_pairs if pair.body_id not in test_bodies]
+        splits = split_by_bucket(stance_rows(train_pairs, texts, "arc/train"), 100)
+        splits["test"] = stance_rows(test_pairs, texts, "arc/test")
+        return splits
+
+    return _cached("arc", build, STANCE_VERSION)
+
+
+def read_emergent(folder: Path) -> Splits:
+    def read(name: str) -> list[Row]:
+        rows = []
+        for line in _lines(folder / name):
+            if line.strip():
+                r = json.loads(line)
+                premise = " ".join(r["summary"])
+                rows.append(
+                    row(premise, r["claim"], EMERGENT_LABELS.get(r["label"].strip().lower()), r["claim"])
+                )
+        return _kept(rows, f"emergent/{name}")
+
+    test = read("lead3_test.jsonl")
+    claims = {item["group"] for item in test}
+    train = [item for item in read("lead3_train.jsonl") if item["group"] not in claims]
+    return {"train": train, "test": test}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A folder under :func:`data_root`, how to read it, and whether its licence lets it train."""
+
+    folder: str
+    reader: Callable[[Path], Splits]
+    licence: str
+    trainable: bool = True
+
+
+SOURCES: dict[str, Source] = {
+    "mnli": Source("mnli_dev_matched", read_mnli, "OANC / CC BY-SA 3.0 mix"),
+    "snli": Source("snli_dev", read_snli, "CC BY-SA 4.0"),
+    "snli_mnli_subset": Source("snli_mnli_subset", read_snli_mnli_subset, "SNLI CC BY-SA 4.0 / MNLI terms"),
+    "cad": Source("cad_snli", read_cad, "Apache-2.0 (repository), SNLI CC BY-SA 4.0"),
+    "conjnli": Source("conjnli", read_conjnli, "MIT"),
+    "mpe": Source("mpe", read_mpe, "Flickr30k-derived, licence not stated"),
+    "fever": Source("fever_dev_gold_evidence", read_fever, "CC BY-SA 3.0"),
+    "fnc1": Source("fnc1_train", read_fnc1, "not stated (derived from Emergent)"),
+    "arc": Source("arc_stance", read_arc, "not stated"),
+    "emergent": Source("emergent", read_emergent, "not stated"),
+    "anli": Source("anli_dev", read_anli, "CC BY-NC 4.0 (evaluation only)", trainable=False),
+}
+
+
+def read_source(name: str, root: Path | None = None) -> Splits:
+    """All splits of one named source, cleaned; raises when its folder is missing."""
+    source = SOURCES[name]
+    folder = (root or data_root()) / source.folder
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"{folder} not found: set CONTRADICT_NLI_DATA to the folder holding {source.folder}/ "
+            "(or use a hub id instead)"
+        )
+    splits = source.reader(folder)
+    if not source.trainable:
+        splits.pop("train", None)
+    return splits
