@@ -13,6 +13,10 @@ CONTRADICTION = "contradiction"
 ENTAILMENT = "entailment"
 NEUTRAL = "neutral"
 LABELS: tuple[str, str, str] = (CONTRADICTION, ENTAILMENT, NEUTRAL)
+# Column of each label in every probability array the scoring core returns (LABELS order).
+CONTRADICTION_COLUMN = LABELS.index(CONTRADICTION)
+ENTAILMENT_COLUMN = LABELS.index(ENTAILMENT)
+NEUTRAL_COLUMN = LABELS.index(NEUTRAL)
 
 # The order the project's own models are trained with; other models keep theirs.
 DEFAULT_ID2LABEL: dict[int, str] = {0: CONTRADICTION, 1: ENTAILMENT, 2: NEUTRAL}

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from contradict.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL, label_indices
+from contradict.labels import CONTRADICTION, CONTRADICTION_COLUMN, ENTAILMENT, LABELS, NEUTRAL, label_indices
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ class Calibration:
     """Post-hoc calibration stored beside the weights (``calibration.json``).
 
     ``temperature`` divides the logits before the softmax; ``threshold`` is the contradiction
-    probability from which ``is_contradiction`` is true.
+    probability from which ``is_contradiction`` is true -- and the label is contradiction (see
+    :func:`decide_labels`).
     """
 
     temperature: float = 1.0
@@ -72,8 +73,23 @@ def combine_directions(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     Contradiction is symmetric (if a contradicts b, b contradicts a) while entailment is not, so
     the whole distribution of the more contradicting direction is kept; rows still sum to 1.
     """
-    take_backward = backward[:, 0] > forward[:, 0]
+    take_backward = backward[:, CONTRADICTION_COLUMN] > forward[:, CONTRADICTION_COLUMN]
     return np.where(take_backward[:, None], backward, forward)
+
+
+def decide_labels(probabilities: np.ndarray, threshold: float) -> np.ndarray:
+    """The one decision rule: label indices (``LABELS`` order) for calibrated probabilities.
+
+    A pair is labelled contradiction exactly when its contradiction probability reaches the
+    threshold; otherwise it takes the more probable of the other labels. So ``label`` and
+    ``is_contradiction`` can never disagree, which a plain argmax beside a threshold allows
+    (argmax entailment at 0.55 with contradiction 0.40 over a 0.31 threshold).
+    """
+    others = probabilities.copy()
+    others[:, CONTRADICTION_COLUMN] = -np.inf
+    return np.where(
+        probabilities[:, CONTRADICTION_COLUMN] >= threshold, CONTRADICTION_COLUMN, others.argmax(axis=1)
+    )
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -267,16 +283,14 @@ class NLIScorer:
         return self.logits(pairs, batch_size=batch_size, progress=progress)[:, self.label_order]
 
     def results(self, probabilities: np.ndarray) -> list[PairScore]:
-        threshold = self.calibration.threshold
+        decided = decide_labels(probabilities, self.calibration.threshold)
         return [
             PairScore(
-                contradiction=float(row[0]),
-                entailment=float(row[1]),
-                neutral=float(row[2]),
-                label=LABELS[int(np.argmax(row))],
-                is_contradiction=bool(row[0] >= threshold),
+                **{label: float(row[column]) for column, label in enumerate(LABELS)},
+                label=LABELS[int(index)],
+                is_contradiction=bool(index == CONTRADICTION_COLUMN),
             )
-            for row in probabilities
+            for row, index in zip(probabilities, decided)
         ]
 
     def score(
@@ -304,5 +318,6 @@ __all__ = [
     "NLIScorer",
     "PairScore",
     "combine_directions",
+    "decide_labels",
     "softmax",
 ]

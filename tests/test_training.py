@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from contradict.scorer import METRICS_FILE, NLIScorer, softmax
+from contradict.scorer import METRICS_FILE, NLIScorer, decide_labels, softmax
 from training.average_weights import average_weights
 from training.calibrate import calibrate, choose_threshold, fit_temperature
 from training.export import export
@@ -17,6 +17,7 @@ from training.metrics import (
     classification_report,
     confusion_matrix,
     expected_calibration_error,
+    macro_f1,
 )
 from training.model_card import HEADLINE_PAIR
 from training.train import class_weights
@@ -103,19 +104,28 @@ def test_export_ships_fp16_weights_with_calibration_metrics_and_card(trained_run
     final, data = trained_run
     output = tmp_path / "models" / "tiny-nli"
     output.parent.mkdir()
-    metrics = export(final, output, version="9.9.9", dataset=str(data))
+    sets = (f"{data}/validation", f"{data}/test")
+    metrics = export(final, output, version="9.9.9", calibration_data=str(data), sets=sets)
+    assert metrics["promoted"]
 
     shipped = json.loads((output / METRICS_FILE).read_text())
-    assert shipped == json.loads(json.dumps(metrics))
-    assert shipped["test"]["examples"] == 12 and shipped["validation"]["examples"] == 12
+    written = {key: value for key, value in metrics.items() if key != "promoted"}
+    assert json.dumps(written, indent=2) + "\n" == (output / METRICS_FILE).read_text()
+    assert [report["examples"] for report in shipped["evaluation"].values()] == [12, 12]
+    assert shipped["calibration"]["validation_examples"] == 12
     assert shipped["training"]["max_length"] == 32
     assert shipped["training"]["base_model"] == str(tiny_model_dir)
+    # The data in the weights comes from the run's records, with its licence.
+    assert shipped["datasets_in_weights"] == [str(data)]
+    assert set(shipped["licences"]) == {str(data)}
+    assert shipped["behaviour"]["total"] >= 100
     headline = shipped["headline"]
     assert (headline["premise"], headline["hypothesis"]) == HEADLINE_PAIR
     assert headline["forward"]["label"] in {"contradiction", "entailment", "neutral"}
     card = (output / "README.md").read_text()
     assert "version 9.9.9" in card and HEADLINE_PAIR[0] in card
     assert f"labels it **{headline['forward']['label']}**" in card
+    assert f"| {data}/test | 12 |" in card
 
     # fp16 on disk, fp32 once loaded, with the fitted calibration applied by the core.
     config = json.loads((output / "config.json").read_text())
@@ -123,11 +133,12 @@ def test_export_ships_fp16_weights_with_calibration_metrics_and_card(trained_run
     scorer = NLIScorer(str(output))
     assert scorer.calibration.temperature == pytest.approx(shipped["calibration"]["temperature"])
 
-    # A model that does not beat the shipped one on test does not replace it, unless forced.
-    again = export(final, output, version="10.0.0", dataset=str(data))
-    assert again["version"] == "10.0.0"
+    # No selection score (these sets are not the selection sets): never replaces a shipped
+    # model unless forced.
+    again = export(final, output, version="10.0.0", calibration_data=str(data), sets=sets)
+    assert again["version"] == "10.0.0" and not again["promoted"]
     assert json.loads((output / METRICS_FILE).read_text())["version"] == "9.9.9"
-    export(final, output, version="10.0.0", dataset=str(data), force=True)
+    export(final, output, version="10.0.0", calibration_data=str(data), sets=sets, force=True)
     assert json.loads((output / METRICS_FILE).read_text())["version"] == "10.0.0"
 
 
@@ -196,10 +207,51 @@ def test_temperature_scaling_lowers_ece_of_an_overconfident_model():
     assert 0.0 < calibration.threshold < 1.0
 
 
-def test_threshold_maximises_contradiction_f1():
-    probability = np.array([0.9, 0.8, 0.6, 0.4, 0.3, 0.1])
-    actual = np.array([True, True, True, False, False, False])
-    assert choose_threshold(probability, actual) == pytest.approx(0.6)
+def test_threshold_maximises_macro_f1_of_the_decision_rule():
+    # Contradictions sit at 0.45-0.6 contradiction probability, below the entailment/neutral mass:
+    # argmax never says contradiction, the fitted rule does.
+    probabilities = np.array(
+        [
+            [0.60, 0.30, 0.10],
+            [0.45, 0.50, 0.05],
+            [0.48, 0.10, 0.42],
+            [0.20, 0.70, 0.10],
+            [0.30, 0.60, 0.10],
+            [0.25, 0.15, 0.60],
+            [0.35, 0.10, 0.55],
+        ]
+    )
+    gold = np.array([0, 0, 0, 1, 1, 2, 2])
+    threshold = choose_threshold(probabilities, gold)
+    assert 0.35 < threshold <= 0.45
+    assert list(decide_labels(probabilities, threshold)) == list(gold)
+    assert macro_f1(gold, decide_labels(probabilities, threshold)) == 1.0
+    assert macro_f1(gold, probabilities.argmax(axis=1)) < 1.0
+
+
+def test_decision_rule_label_and_is_contradiction_never_disagree(tiny_model_dir):
+    from contradict.scorer import Calibration
+
+    probabilities = np.array([[0.40, 0.55, 0.05], [0.20, 0.30, 0.50], [0.31, 0.34, 0.35], [0.9, 0.05, 0.05]])
+    assert list(decide_labels(probabilities, 0.31)) == [0, 2, 0, 0]
+    assert list(decide_labels(probabilities, 0.95)) == [1, 2, 2, 1]
+    scorer = NLIScorer(str(tiny_model_dir), calibration=Calibration(threshold=0.31))
+    for score in scorer.results(probabilities):
+        assert score.is_contradiction == (score.label == "contradiction")
+        assert score.is_contradiction == (score.contradiction >= 0.31)
+    rng = np.random.default_rng(0)
+    random = rng.dirichlet(np.ones(3), size=500)
+    for threshold in (0.1, 0.33, 0.5, 0.8):
+        labels = decide_labels(random, threshold)
+        assert np.array_equal(labels == 0, random[:, 0] >= threshold)
+        below = random[:, 0] < threshold
+        assert np.array_equal(labels[below], 1 + random[below, 1:].argmax(axis=1))
+
+
+def test_macro_f1_averages_only_the_labels_present():
+    gold = np.array([0, 0, 1, 1])
+    assert macro_f1(gold, np.array([0, 0, 1, 1])) == 1.0
+    assert macro_f1(gold, np.array([0, 1, 1, 1])) == pytest.approx((2 / 3 + 0.8) / 2)
 
 
 def test_weight_average_is_the_mean_of_the_checkpoints_and_refuses_other_labels(tmp_path):

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from training.logs import configure_logging
 from training.train import RUN_ARGS_FILE
 
 logger = logging.getLogger("training.average_weights")
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("checkpoints", nargs="+", type=Path)
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     return average_weights(args.checkpoints, args.output)
 
 

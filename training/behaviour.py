@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from transformers import HfArgumentParser
 
 from contradict.labels import LABELS
+from training.logs import configure_logging
 
 logger = logging.getLogger("training.behaviour")
 
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     parser = HfArgumentParser(BehaviourArguments, description=__doc__.splitlines()[0])
     (args,) = parser.parse_args_into_dataclasses(args=argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
 
     cases = load_suite(args.suite)
     scorer = NLIScorer(args.model)

@@ -1,11 +1,15 @@
-"""Post-hoc calibration on the validation split: a temperature and a contradiction threshold.
+"""Post-hoc calibration on validation data: a temperature and a contradiction threshold.
 
 Temperature scaling (Guo et al., 2017) divides logits by one scalar fitted to minimise validation
-NLL; it changes confidence, never the argmax. The ``is_contradiction`` threshold is then chosen on the
-calibrated validation probabilities to maximise contradiction F1 (the decision users act on).
+NLL; it changes confidence, never the argmax. The threshold then fixes the decision rule
+(:func:`contradict.scorer.decide_labels`: contradiction exactly when its calibrated probability
+reaches the threshold, else the more probable of the other two) and is chosen to maximise the
+macro-F1 of the labels that rule gives on validation -- the labels users see, all three of them,
+not contradiction F1 alone, which pushes the cut so low that entailments turn into contradictions.
 Both are written to ``calibration.json`` in the model folder, where the scoring core reads them.
+Fit them on *pooled* validation data (a mixture spec), not on one source.
 
-    python -m training.calibrate --model runs/minilm-vitaminc/final
+    python -m training.calibrate --model runs/model2/final --dataset "mnli=1,snli=1,vitaminc=1"
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import logging
 
 import numpy as np
 
-from contradict.scorer import Calibration, NLIScorer, softmax
-from training.metrics import binary_f1, expected_calibration_error, negative_log_likelihood
+from contradict.scorer import Calibration, NLIScorer, decide_labels, softmax
+from training.logs import configure_logging
+from training.metrics import expected_calibration_error, macro_f1, negative_log_likelihood
 
 logger = logging.getLogger("training.calibrate")
 
@@ -32,12 +37,12 @@ def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
     return float(grid[int(np.argmin([negative_log_likelihood(softmax(logits, t), gold) for t in grid]))])
 
 
-def choose_threshold(contradiction_probability: np.ndarray, is_contradiction: np.ndarray) -> float:
-    """The probability cut that maximises contradiction F1; ties go to the higher (stricter) cut."""
-    candidates = np.unique(np.round(contradiction_probability, 4))
+def choose_threshold(probabilities: np.ndarray, gold: np.ndarray) -> float:
+    """The cut (0.05 .. 0.95, step 0.01) with the best decision-rule macro-F1; ties go to the
+    higher (stricter) cut."""
     best_threshold, best_f1 = 0.5, -1.0
-    for threshold in candidates:
-        f1 = binary_f1(contradiction_probability >= threshold, is_contradiction)
+    for threshold in np.round(np.arange(0.05, 0.951, 0.01), 2):
+        f1 = macro_f1(gold, decide_labels(probabilities, float(threshold)))
         if f1 >= best_f1:
             best_threshold, best_f1 = float(threshold), f1
     return best_threshold
@@ -47,11 +52,12 @@ def calibrate(logits: np.ndarray, gold: np.ndarray) -> tuple[Calibration, dict]:
     """Fit both parts on canonical-order logits; return the calibration and before/after figures."""
     temperature = fit_temperature(logits, gold)
     before, after = softmax(logits, 1.0), softmax(logits, temperature)
-    threshold = choose_threshold(after[:, 0], gold == 0)
+    threshold = choose_threshold(after, gold)
     calibration = Calibration(
         temperature=temperature,
         threshold=threshold,
-        rule="temperature: min validation NLL; threshold: max validation contradiction F1",
+        rule="temperature: min validation NLL; threshold: max validation macro-F1 of the decision rule "
+        "(contradiction iff its probability >= threshold, else the larger of entailment and neutral)",
     )
     report = {
         "temperature": temperature,
@@ -60,6 +66,9 @@ def calibrate(logits: np.ndarray, gold: np.ndarray) -> tuple[Calibration, dict]:
         "validation_ece_after": expected_calibration_error(after, gold),
         "validation_nll_before": negative_log_likelihood(before, gold),
         "validation_nll_after": negative_log_likelihood(after, gold),
+        "validation_macro_f1_argmax": macro_f1(gold, after.argmax(axis=1)),
+        "validation_macro_f1_decision": macro_f1(gold, decide_labels(after, threshold)),
+        "validation_examples": int(len(gold)),
     }
     return calibration, report
 
@@ -74,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--dataset", default="vitaminc")
     parser.add_argument("--split", default="validation")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
 
     scorer = NLIScorer(args.model, calibration=Calibration())
     split = load_split(args.dataset, args.split)

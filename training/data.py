@@ -47,6 +47,20 @@ _SPLIT_ALIASES = {
 
 
 VALIDATION_PER_SOURCE = 1000
+VITAMINC_LICENCE = "CC BY-SA 3.0"
+
+
+def licence_of(name: str) -> str:
+    if name == "vitaminc":
+        return VITAMINC_LICENCE
+    if name in nli_sources.SOURCES:
+        return nli_sources.SOURCES[name].licence
+    return "see the data's own terms (local file or hub dataset)"
+
+
+def source_names(spec: str) -> list[str]:
+    """The sources a ``--dataset`` value draws on: a mixture's names, or the one source."""
+    return list(parse_mixture(spec)) if "=" in spec else [spec]
 
 
 def load_nli_dataset(source: str = "vitaminc") -> datasets.DatasetDict:

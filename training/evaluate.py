@@ -1,28 +1,66 @@
-"""Evaluate an NLI model on a labelled split through the same scoring core the service uses.
+"""Evaluate an NLI model on every held-out set, through the same scoring core the service uses.
 
-Writes accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix, contradiction
-AUROC, ECE and NLL (with the model's calibration applied, and without it for comparison).
+One row per held-out set (:data:`EVAL_SETS`: VitaminC, MultiNLI, SNLI, CAD, ConjNLI, MPE, FEVER,
+FNC-1 and ARC held-out bodies, Emergent, ANLI rounds 1-3): accuracy and macro-F1 of the labels the
+service returns (calibrated, decision rule applied), contradiction F1, contradiction AUROC (vs the
+rest, and vs entailment only, the stance measure for news), ECE; plus the behaviour suite's pass
+rate per category. Any other labelled data goes through ``--dataset``/``--split``.
 
-    python -m training.evaluate --model models/contradict-minilm-l6-nli --split test
+    python -m training.evaluate --model models/contradict-minilm-l6-nli
+    python -m training.evaluate --model M --sets vitaminc/test,mnli/validation --output report.json
+    python -m training.evaluate --model M --dataset path/to/pairs.jsonl --split train
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import datasets
 import numpy as np
+from transformers import HfArgumentParser
 
 from contradict.labels import LABELS
 from contradict.scorer import NLIScorer, softmax
+from training import behaviour
 from training.data import load_nli_dataset
+from training.logs import configure_logging
 from training.metrics import classification_report
 
 logger = logging.getLogger("training.evaluate")
+
+# Every held-out set, as "source/split". ANLI is evaluation-only (CC BY-NC) and adversarial.
+EVAL_SETS = (
+    "vitaminc/validation",
+    "vitaminc/test",
+    "mnli/validation",
+    "snli/validation",
+    "snli_mnli_subset/validation",
+    "cad/validation",
+    "conjnli/validation",
+    "mpe/validation",
+    "fever/validation",
+    "fnc1/validation",
+    "arc/validation",
+    "arc/test",
+    "emergent/test",
+    "anli/validation_r1",
+    "anli/validation_r2",
+    "anli/validation_r3",
+)
+# Model selection (export) uses validation sets only, one per training source, each weighted
+# equally: no single source decides, and no test set or evaluation-only set is looked at.
+SELECTION_SETS = tuple(
+    name for name in EVAL_SETS if name.endswith("/validation") and not name.startswith("anli/")
+)
+SELECTION_RULE = (
+    "mean macro-F1 (labels as served: calibrated, decision rule applied) over "
+    + ", ".join(SELECTION_SETS)
+    + "; each set weighted equally"
+)
 
 
 def load_split(dataset: str, split: str) -> datasets.Dataset:
@@ -42,7 +80,7 @@ def gold_ids(split: datasets.Dataset) -> np.ndarray:
 
 
 def evaluate(scorer: NLIScorer, split: datasets.Dataset, symmetric: bool = False) -> dict:
-    """Metrics of ``scorer`` on ``split``, calibrated as the service would serve it."""
+    """Metrics of ``scorer`` on ``split``, calibrated and decided as the service would serve it."""
     started = time.perf_counter()
     pairs = pairs_of(split)
     gold = gold_ids(split)
@@ -56,30 +94,98 @@ def evaluate(scorer: NLIScorer, split: datasets.Dataset, symmetric: bool = False
     report = classification_report(calibrated, gold, threshold=scorer.calibration.threshold)
     if raw is not None:
         uncalibrated = classification_report(raw, gold)
-        report["uncalibrated"] = {key: uncalibrated[key] for key in ("ece", "nll", "accuracy")}
+        report["uncalibrated"] = {key: uncalibrated[key] for key in ("ece", "nll", "accuracy", "macro_f1")}
     report["symmetric"] = symmetric
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report
 
 
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--dataset", default="vitaminc")
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--symmetric", action="store_true", help="score both directions")
-    parser.add_argument("--output", type=Path, help="write the report as JSON here")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def evaluate_sets(scorer: NLIScorer, names: tuple[str, ...] | list[str] = EVAL_SETS) -> dict[str, dict]:
+    """One report per ``source/split``; each source is loaded once."""
+    loaded: dict[str, datasets.DatasetDict] = {}
+    reports = {}
+    for name in names:
+        source, _, split = name.rpartition("/")
+        if source not in loaded:
+            loaded[source] = load_nli_dataset(source)
+        if split not in loaded[source]:
+            raise ValueError(f"{source} has no split {split!r} (has {sorted(loaded[source])})")
+        reports[name] = evaluate(scorer, loaded[source][split])
+        logger.info(
+            "%s: accuracy %.3f macro-F1 %.3f (%d pairs, %.0fs)",
+            name,
+            reports[name]["accuracy"],
+            reports[name]["macro_f1"],
+            reports[name]["examples"],
+            reports[name]["seconds"],
+        )
+    return reports
 
+
+def selection_score(reports: dict[str, dict]) -> float:
+    """The export criterion (:data:`SELECTION_RULE`)."""
+    missing = [name for name in SELECTION_SETS if name not in reports]
+    if missing:
+        raise ValueError(f"selection needs {missing}")
+    return float(np.mean([reports[name]["macro_f1"] for name in SELECTION_SETS]))
+
+
+def _cell(value: float) -> str:
+    return "-" if value != value else f"{value:.3f}"  # NaN: the set lacks one of the classes
+
+
+def markdown_table(reports: dict[str, dict]) -> str:
+    rows = [
+        "| set | pairs | accuracy | macro-F1 | contradiction F1 | contradiction AUROC | C-vs-E AUROC | ECE |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, report in reports.items():
+        rows.append(
+            f"| {name} | {report['examples']:,} | {report['accuracy']:.3f} | {report['macro_f1']:.3f} "
+            f"| {report['per_class']['contradiction']['f1']:.3f} | {_cell(report['contradiction_auroc'])} "
+            f"| {_cell(report['contradiction_vs_entailment_auroc'])} | {report['ece']:.3f} |"
+        )
+    return "\n".join(rows)
+
+
+@dataclass
+class EvaluateArguments:
+    model: str = field(metadata={"help": "model folder or hub id"})
+    sets: str = field(
+        default="all", metadata={"help": "comma-separated source/split names, or 'all' (EVAL_SETS)"}
+    )
+    dataset: str | None = field(
+        default=None, metadata={"help": "instead of --sets: any dataset load_nli_dataset reads"}
+    )
+    split: str = field(default="test", metadata={"help": "split of --dataset"})
+    symmetric: bool = field(default=False, metadata={"help": "score both directions (with --dataset)"})
+    behaviour: bool = field(default=True, metadata={"help": "also run the behaviour suite"})
+    output: str | None = field(default=None, metadata={"help": "write the report as JSON here"})
+
+
+def main(argv: list[str] | None = None) -> dict:
+    (args,) = HfArgumentParser(EvaluateArguments).parse_args_into_dataclasses(args=argv)
+    configure_logging()
     scorer = NLIScorer(args.model)
-    report = evaluate(scorer, load_split(args.dataset, args.split), symmetric=args.symmetric)
-    report.update({"dataset": args.dataset, "split": args.split, "model": scorer.name})
-    text = json.dumps(report, indent=2)
+    if args.dataset:
+        split = load_split(args.dataset, args.split)
+        reports = {f"{args.dataset}/{args.split}": evaluate(scorer, split, args.symmetric)}
+    else:
+        names = EVAL_SETS if args.sets == "all" else [name.strip() for name in args.sets.split(",")]
+        reports = evaluate_sets(scorer, names)
+    result: dict = {"model": scorer.name, "version": scorer.version, "sets": reports}
+    if all(name in reports for name in SELECTION_SETS):
+        result["selection"] = {"rule": SELECTION_RULE, "score": selection_score(reports)}
+    if args.behaviour:
+        result["behaviour"] = behaviour.run_suite(scorer, behaviour.load_suite())
+    print(markdown_table(reports))
+    if "selection" in result:
+        print(f"\nselection score {result['selection']['score']:.4f} ({SELECTION_RULE})")
+    if args.behaviour:
+        print("\n" + behaviour.format_table(result["behaviour"]))
     if args.output:
-        args.output.write_text(text + "\n")
-    print(text)
-    return report
+        Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
+    return result
 
 
 if __name__ == "__main__":

