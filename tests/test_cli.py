@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from contradict.cli import app
 from contradict.labels import LABELS
 from contradict.pairs_io import PairRecord, read_pairs
-from contradict.scorer import NLIScorer
+from contradict.scorer import NLIScorer, decide_labels
 
 SCORE_COLUMNS = ["contradiction", "entailment", "neutral", "label", "is_contradiction"]
 CONSOLE_SCRIPT = Path(sys.executable).parent / "contradict"
@@ -56,7 +56,8 @@ def assert_scores_match(rows: list[dict], pairs: list[tuple[str, str]], scorer: 
     expected = scorer.probabilities(pairs, **kwargs)
     got = np.array([[float(row[column]) for column in SCORE_COLUMNS[:3]] for row in rows])
     assert np.allclose(got, expected, atol=1e-5)
-    assert [row["label"] for row in rows] == [LABELS[i] for i in expected.argmax(axis=1)]
+    decided = decide_labels(expected, scorer.calibration.threshold)
+    assert [row["label"] for row in rows] == [LABELS[i] for i in decided]
 
 
 def assert_clean_error(result, *fragments: str) -> None:

@@ -25,7 +25,7 @@ from contradict.labels import (
     canonical_label,
     label_indices,
 )
-from contradict.scorer import Calibration, NLIScorer
+from contradict.scorer import Calibration, NLIScorer, decide_labels
 
 TEXT = (
     "the river flooded the old town after three days of heavy rain while the mayor stayed in the "
@@ -115,14 +115,15 @@ def test_order_preserved_under_permutation(scorer):
     assert np.allclose(shuffled, scorer.probabilities(PAIRS)[permutation], atol=1e-6)
 
 
-def test_score_rows_match_probabilities_and_label_is_argmax(scorer):
+def test_score_rows_match_probabilities_and_label_follows_the_decision_rule(scorer):
     probabilities = scorer.probabilities(PAIRS)
     results = scorer.score(PAIRS)
 
     assert len(results) == len(PAIRS)
     for row, result in zip(probabilities, results, strict=True):
         assert np.allclose([result.contradiction, result.entailment, result.neutral], row, atol=1e-7)
-        assert result.label == LABELS[int(np.argmax(row))]
+        assert result.label == LABELS[int(decide_labels(row[None, :], scorer.calibration.threshold)[0])]
+        assert result.is_contradiction == (result.label == CONTRADICTION)
         assert abs(result.contradiction + result.entailment + result.neutral - 1) < 1e-5
 
 
@@ -304,13 +305,14 @@ def test_calibration_file_sets_temperature_and_threshold(scorer, varied_model_di
         assert result.is_contradiction == (row[0] >= 0.3)
 
 
-def test_is_contradiction_follows_threshold_not_argmax(tiny_model_copy):
+def test_label_and_is_contradiction_follow_the_threshold_not_argmax(tiny_model_copy):
     Calibration(temperature=1.0, threshold=0.3).save(tiny_model_copy)
     calibrated = NLIScorer(str(tiny_model_copy))
     rows = np.array([[0.31, 0.5, 0.19], [0.29, 0.2, 0.51], [0.7, 0.2, 0.1]])
     results = calibrated.results(rows)
 
-    assert [r.label for r in results] == [ENTAILMENT, NEUTRAL, CONTRADICTION]
+    # Contradiction at 0.31 >= 0.3 wins over an argmax entailment; below it, the larger other label.
+    assert [r.label for r in results] == [CONTRADICTION, NEUTRAL, CONTRADICTION]
     assert [r.is_contradiction for r in results] == [True, False, True]
 
 

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import json
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -130,8 +131,10 @@ def test_conjnli_bom_is_handled_and_rows_without_a_label_are_dropped():
     raw = (FIXTURES / "conjnli" / "conj_dev.tsv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     splits = read_source("conjnli", root=FIXTURES)
-    # train: the broken-quote row parses into two fields (no Label); dev: one empty Label.
-    assert {name: len(rows) for name, rows in splits.items()} == {"train": 3, "validation": 3}
+    # A raw TSV (no CSV quoting): the row whose fields start with '"' keeps its quotes and label;
+    # dev has one empty Label, dropped.
+    assert {name: len(rows) for name, rows in splits.items()} == {"train": 4, "validation": 3}
+    assert any(item["premise"].startswith('"') for item in splits["train"])
     for item in all_rows(splits):
         assert item["label"] in LABELS
         assert "\ufeff" not in item["premise"]
@@ -422,7 +425,8 @@ def _sentences_of(body: str) -> str:
 
 def test_fnc1_source_splits_by_body_and_caches_its_windows(tmp_path, monkeypatch):
     splits = read_source("fnc1", root=FIXTURES)  # the real bi-encoder, on a few sentences
-    cached = tmp_path / "cache" / "nli" / f"fnc1-{nli_sources.STANCE_VERSION}.json"
+    fingerprint = nli_sources.folder_fingerprint(FIXTURES / "fnc1_train")
+    cached = tmp_path / "cache" / "nli" / f"fnc1-{nli_sources.STANCE_VERSION}-{fingerprint}.json"
     assert cached.is_file()
     assert {name: len(rows) for name, rows in splits.items()} == {"train": 6, "validation": 2}
     assert groups(splits["validation"]) == {"3101"}  # stable_bucket("3101") < 150
@@ -440,6 +444,14 @@ def test_fnc1_source_splits_by_body_and_caches_its_windows(tmp_path, monkeypatch
 
     monkeypatch.setattr(nli_sources, "default_embed", no_model)
     assert read_source("fnc1", root=FIXTURES) == splits
+
+    # Other data in the folder: the cache is not served, the windows are built again.
+    changed = tmp_path / "data" / "fnc1_train"
+    shutil.copytree(FIXTURES / "fnc1_train", changed)
+    stances = changed / "train_train_stances.csv"
+    stances.write_text("\n".join(stances.read_text().splitlines()[:-1]) + "\n")
+    with pytest.raises(AssertionError, match="reused"):
+        read_source("fnc1", root=changed.parent)
 
 
 def test_arc_keeps_test_bodies_out_of_train(monkeypatch):
@@ -474,7 +486,10 @@ def test_parse_mixture_defaults_missing_weights_to_one():
         ("anli=1", "evaluation only"),
         ("mnli=1,anli=0.5", "evaluation only"),
         ("nosuchsource=1", "unknown source 'nosuchsource'"),
-        ("mnli=-1", "negative"),
+        ("mnli=-1", "finite number >= 0"),
+        ("mnli=nan", "finite number >= 0"),
+        ("mnli=inf", "finite number >= 0"),
+        ("mnli=1,mnli=2", "named twice"),
         ("mnli=lots", "not a number"),
         (",", "names no source"),
     ],
@@ -520,7 +535,7 @@ def test_load_mixture_weights_leaks_duplicates_and_pooled_validation():
 
 def test_mixture_string_goes_through_load_nli_dataset():
     data = load_nli_dataset("conjnli=1,mpe=0")
-    assert Counter(data["train"]["source"]) == {"conjnli": 3}
+    assert Counter(data["train"]["source"]) == {"conjnli": 4}
     assert Counter(data["validation"]["source"]) == {"conjnli": 3, "mpe": 2}
 
 

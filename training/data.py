@@ -18,6 +18,7 @@ name) -- so training and evaluation never care where rows came from:
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -112,8 +113,10 @@ def parse_mixture(spec: str) -> dict[str, float]:
             weight = float(value) if sep else 1.0
         except ValueError:
             raise ValueError(f"mixture {spec!r}: weight of {name!r} is not a number: {value!r}") from None
-        if weight < 0:
-            raise ValueError(f"mixture {spec!r}: weight of {name!r} is negative")
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"mixture {spec!r}: weight of {name!r} must be a finite number >= 0")
+        if name in weights:
+            raise ValueError(f"mixture {spec!r}: {name!r} is named twice")
         known = name == "vitaminc" or name in nli_sources.SOURCES or Path(name).exists()
         if not known:
             raise ValueError(
