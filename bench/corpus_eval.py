@@ -37,6 +37,7 @@ from contradict.corpus.candidates import Embedder, find_candidates, text_keys  #
 from contradict.corpus.pipeline import CorpusOptions, statement_pairs  # noqa: E402
 from contradict.corpus.reader import Article  # noqa: E402
 from contradict.corpus.segment import segment_articles  # noqa: E402
+from contradict.labels import CONTRADICTION_COLUMN  # noqa: E402
 from contradict.settings import Settings, default_model  # noqa: E402
 
 VITAMINC_TASK = "vitaminc_fact_verification"
@@ -126,7 +127,8 @@ def end_to_end(prepared: Prepared, options: CorpusOptions, scorer, top_ns) -> di
     seconds = time.perf_counter() - started
     # An article pair's score is its most contradicting statement pair.
     best: dict[tuple[int, int], float] = {}
-    for pair, score in zip(article_pairs(prepared, found), probabilities[:, 0], strict=True):
+    contradiction = probabilities[:, CONTRADICTION_COLUMN]
+    for pair, score in zip(article_pairs(prepared, found), contradiction, strict=True):
         best[pair] = max(best.get(pair, 0.0), float(score))
     ranked = sorted(best, key=lambda p: (-best[p], p))
     positives = prepared.corpus.positives

@@ -235,9 +235,6 @@ def model_info(model: ModelOption = None) -> None:
 # Corpus scan: pairs up statements across many articles (contradict/corpus).
 app.command("corpus")(corpus)
 
-# Training and evaluation commands (owned by the training area) are registered here, e.g.
-# `app.command("evaluate")(evaluate)`, importing their functions from training/.
-
 
 if __name__ == "__main__":
     app()

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from contradict import __version__
 from contradict.scorer import NLIScorer
 from contradict.settings import Settings, get_settings
 from service import errors
@@ -40,7 +41,6 @@ def create_app(settings: Settings | None = None, scorer: NLIScorer | None = None
         return scorer if scorer is not None else NLIScorer.from_settings(settings)
 
     def on_ready(loaded: NLIScorer) -> None:
-        app.state.scorer = loaded
         metrics.model.info({"name": loaded.name, "version": loaded.version})
 
     batcher = DynamicBatcher(
@@ -63,9 +63,8 @@ def create_app(settings: Settings | None = None, scorer: NLIScorer | None = None
             await asyncio.to_thread(batcher.stop)
             logger.info("batcher stopped")
 
-    app = FastAPI(title="contradict", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="contradict", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
-    app.state.scorer = scorer
     app.state.batcher = batcher
     app.state.metrics = metrics
     errors.install(app)

@@ -18,6 +18,7 @@ from contradict.corpus.candidates import Embedder
 from contradict.corpus.pipeline import CorpusOptions, prepare, statement_pairs
 from contradict.corpus.reader import Article
 from contradict.corpus.rows import ranked_rows
+from contradict.labels import LABELS
 from service.errors import error_response, field_error
 from service.schemas import ErrorBody
 
@@ -187,7 +188,7 @@ async def documents_contradictions(request: Request, payload: Annotated[Document
     probabilities = np.array([[s.contradiction, s.entailment, s.neutral] for s in scores], dtype=np.float32)
     scorer = batcher.scorer
     threshold = payload.threshold if payload.threshold is not None else scorer.calibration.threshold
-    rows = ranked_rows(articles, statements, kept, probabilities.reshape(-1, 3), threshold)
+    rows = ranked_rows(articles, statements, kept, probabilities.reshape(-1, len(LABELS)), threshold)
     return DocumentsResponse(
         model={"name": scorer.name, "version": scorer.version},
         threshold=threshold,

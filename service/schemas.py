@@ -73,8 +73,11 @@ class PairResult(BaseModel):
     contradiction: float = Field(description="calibrated probability")
     entailment: float
     neutral: float
-    label: Literal[LABELS]  # type: ignore[valid-type]
-    is_contradiction: bool = Field(description="contradiction >= threshold")
+    label: Literal[LABELS] = Field(  # type: ignore[valid-type]
+        description="contradiction exactly when contradiction >= threshold, otherwise the larger of "
+        "entailment and neutral; so label and is_contradiction never disagree"
+    )
+    is_contradiction: bool = Field(description="contradiction >= threshold (label == 'contradiction')")
 
 
 class ContradictionsResponse(BaseModel):

@@ -28,7 +28,6 @@ Pair = tuple[str, str]
 Advance = Callable[[float], None]
 # (pairs, progress) -> probabilities [n, 3] in (contradiction, entailment, neutral) order.
 ScoreFn = Callable[[list[Pair], Callable[[int], None] | None], np.ndarray]
-STAGES = ("read", "segment", "candidates", "score", "report")
 
 
 class Progress(Protocol):

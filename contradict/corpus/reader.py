@@ -33,9 +33,6 @@ class Article:
     url: str = ""
     published: str = ""
 
-    def as_dict(self) -> dict:
-        return {name: getattr(self, name) for name in ("id", "text", *OPTIONAL_FIELDS)}
-
 
 @dataclass
 class ReadResult:

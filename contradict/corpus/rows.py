@@ -9,6 +9,7 @@ import numpy as np
 from contradict.corpus.candidates import Candidates
 from contradict.corpus.reader import Article
 from contradict.corpus.segment import Statement
+from contradict.labels import CONTRADICTION_COLUMN
 
 SCORE_FIELDS = ("contradiction", "entailment", "neutral")
 STATEMENT_FIELDS = (
@@ -53,7 +54,8 @@ def statement_record(article: Article, statement: Statement) -> dict:
 
 def ranking(candidates: Candidates, probabilities: np.ndarray) -> np.ndarray:
     """Order by contradiction, then similarity, then position: total and reproducible."""
-    return np.lexsort((candidates.b, candidates.a, -candidates.similarity, -probabilities[:, 0]))
+    contradiction = probabilities[:, CONTRADICTION_COLUMN]
+    return np.lexsort((candidates.b, candidates.a, -candidates.similarity, -contradiction))
 
 
 def ranked_rows(
@@ -72,7 +74,7 @@ def ranked_rows(
             {
                 "rank": rank,
                 **{name: round(float(p), DIGITS) for name, p in zip(SCORE_FIELDS, probs, strict=True)},
-                "is_contradiction": bool(probs[0] >= threshold),
+                "is_contradiction": bool(probs[CONTRADICTION_COLUMN] >= threshold),
                 "similarity": round(float(candidates.similarity[i]), DIGITS),
                 "a": statement_record(articles[first.article], first),
                 "b": statement_record(articles[second.article], second),
