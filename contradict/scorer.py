@@ -67,6 +67,18 @@ class PairScore:
         return asdict(self)
 
 
+def both_directions(pairs: Sequence[Pair]) -> list[Pair]:
+    """Every (a, b) followed, after all of them, by every (b, a): the layout
+    :func:`combine_both_directions` reads back."""
+    return [*pairs, *((b, a) for a, b in pairs)]
+
+
+def combine_both_directions(both: np.ndarray) -> np.ndarray:
+    """Probabilities of :func:`both_directions` pairs -> one row per original pair."""
+    half = len(both) // 2
+    return combine_directions(both[:half], both[half:])
+
+
 def combine_directions(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     """Symmetric rule: per pair keep the direction with the higher contradiction probability.
 
@@ -266,10 +278,8 @@ class NLIScorer:
         """Calibrated probabilities, columns (contradiction, entailment, neutral)."""
         pairs = list(pairs)
         if symmetric:
-            both = self.probabilities(
-                pairs + [(b, a) for a, b in pairs], batch_size=batch_size, progress=progress
-            )
-            return combine_directions(both[: len(pairs)], both[len(pairs) :])
+            both = self.probabilities(both_directions(pairs), batch_size=batch_size, progress=progress)
+            return combine_both_directions(both)
         logits = self.canonical_logits(pairs, batch_size=batch_size, progress=progress)
         return softmax(logits, self.calibration.temperature)
 
@@ -317,6 +327,8 @@ __all__ = [
     "Calibration",
     "NLIScorer",
     "PairScore",
+    "both_directions",
+    "combine_both_directions",
     "combine_directions",
     "decide_labels",
     "softmax",

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from contradict.scorer import NLIScorer, PairScore, combine_directions
+from contradict.scorer import NLIScorer, PairScore, both_directions, combine_both_directions
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class DynamicBatcher:
         pairs = list(pairs)
         if not pairs:
             return []
-        items = pairs + [(b, a) for a, b in pairs] if symmetric else pairs
+        items = both_directions(pairs) if symmetric else pairs
         loop = asyncio.get_running_loop()
         job = _Job(
             pairs=items, requested=len(pairs), symmetric=symmetric, future=loop.create_future(), loop=loop
@@ -345,8 +345,7 @@ class DynamicBatcher:
     def _finish(self, job: _Job) -> None:
         probabilities = job.probabilities
         if job.symmetric:
-            n = job.requested
-            probabilities = combine_directions(probabilities[:n], probabilities[n:])
+            probabilities = combine_both_directions(probabilities)
         self._resolve(job, self.scorer.results(probabilities))
 
     def _fail_waiting(self, backlog: deque[_Job]) -> None:
