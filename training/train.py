@@ -6,6 +6,10 @@ weights, Trainer, save. Evaluation and calibration live in ``training.evaluate``
 
     python -m training.train --output_dir runs/minilm-vitaminc            # VitaminC, packaged base
     python -m training.train --dataset nyu-mll/multi_nli --base_model bert-base-uncased ...
+    python -m training.train --soft_labels runs/soft.jsonl --distill_alpha 0.5 ...  # distil a teacher
+
+With ``--soft_labels`` (a JSONL file written by ``training.teacher``) the loss is Hinton's
+distillation loss on top of the weighted cross-entropy; the GPU recipe is in ``training.teacher``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import datasets
@@ -32,7 +37,7 @@ from transformers import (
 )
 from transformers.trainer_utils import get_last_checkpoint
 
-from contradict.labels import DEFAULT_ID2LABEL
+from contradict.labels import DEFAULT_ID2LABEL, LABELS
 from training.data import load_nli_dataset
 from training.logs import configure_logging
 
@@ -83,6 +88,33 @@ class DataArguments:
         default="sqrt_inverse",
         metadata={"help": "none | inverse | sqrt_inverse: loss weights against class imbalance"},
     )
+    soft_labels: str | None = field(
+        default=None,
+        metadata={
+            "help": "JSONL of teacher probabilities from training.teacher: distil them into this model. "
+            "Pairs with no teacher row take their one-hot gold label as the soft target"
+        },
+    )
+    distill_alpha: float = field(
+        default=0.5,
+        metadata={
+            "help": "weight of the teacher's soft targets in the loss; 1 - alpha goes to the gold label"
+        },
+    )
+    distill_temperature: float = field(
+        default=1.0,
+        metadata={
+            "help": "softmax temperature of the student in the distillation term (same as the teacher's)"
+        },
+    )
+
+    def __post_init__(self):
+        if not 0.0 <= self.distill_alpha <= 1.0:
+            raise ValueError(f"distill_alpha must be in [0, 1], got {self.distill_alpha}")
+        if self.distill_temperature <= 0:
+            raise ValueError(f"distill_temperature must be > 0, got {self.distill_temperature}")
+        if self.soft_labels is not None and not Path(self.soft_labels).is_file():
+            raise FileNotFoundError(f"soft labels {self.soft_labels} do not exist")
 
 
 def class_weights(labels: list[int], num_labels: int, scheme: str) -> torch.Tensor | None:
@@ -118,6 +150,83 @@ class WeightedLoss:
         logits = outputs["logits"]
         weight = None if self.weights is None else self.weights.to(logits.device)
         return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weight)
+
+
+def read_soft_labels(path: str | Path) -> dict[tuple[str, str], list[float]]:
+    """Teacher rows ``{"premise", "hypothesis", "probabilities": [c, e, n]}`` keyed by the pair."""
+    teacher: dict[tuple[str, str], list[float]] = {}
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            probabilities = [float(p) for p in row["probabilities"]]
+            if len(probabilities) != len(LABELS) or abs(sum(probabilities) - 1.0) > 1e-3:
+                raise ValueError(
+                    f"{path}, line {number}: probabilities {probabilities} are not 3 summing to 1"
+                )
+            key = (" ".join(row["premise"].split()), " ".join(row["hypothesis"].split()))
+            teacher[key] = probabilities
+    return teacher
+
+
+def soft_targets(
+    split: datasets.Dataset, teacher: dict[tuple[str, str], list[float]], label2id: dict[str, int]
+) -> tuple[list[list[float]], int]:
+    """Per training row the teacher's probabilities, or the one-hot gold label where the teacher
+    has no row for the pair; and how many rows matched. Columns follow ``label2id`` (LABELS order)."""
+    order = [LABELS.index(label) for label, _ in sorted(label2id.items(), key=lambda item: item[1])]
+    targets, matched = [], 0
+    for premise, hypothesis, label in zip(split["premise"], split["hypothesis"], split["label"]):
+        probabilities = teacher.get((premise, hypothesis))
+        if probabilities is None:
+            one_hot = [0.0] * len(label2id)
+            one_hot[label2id[label]] = 1.0
+            targets.append(one_hot)
+        else:
+            matched += 1
+            targets.append([probabilities[column] for column in order])
+    return targets, matched
+
+
+class DistillationLoss:
+    """Hinton distillation: ``(1 - alpha) * weighted CE(gold) + alpha * T^2 * KL(teacher || student_T)``.
+
+    ``student_T`` is the softmax of the student's logits divided by ``T``; the KL divergence is summed
+    over labels and averaged over the batch. Without soft targets (evaluation) it is the weighted CE.
+    """
+
+    def __init__(self, weights: torch.Tensor | None, alpha: float, temperature: float):
+        self.hard = WeightedLoss(weights)
+        self.alpha = alpha
+        self.temperature = temperature
+
+    def __call__(self, logits: torch.Tensor, labels: torch.Tensor, soft_labels: torch.Tensor | None = None):
+        hard = self.hard({"logits": logits}, labels)
+        if soft_labels is None:
+            return hard
+        log_student = torch.nn.functional.log_softmax(logits.float() / self.temperature, dim=-1)
+        kl = torch.nn.functional.kl_div(log_student, soft_labels.float(), reduction="batchmean")
+        return (1.0 - self.alpha) * hard + self.alpha * self.temperature**2 * kl
+
+
+class DistillationTrainer(Trainer):
+    """A Trainer whose batches carry ``soft_labels`` (teacher probabilities) beside ``labels``."""
+
+    # The loss is a per-batch mean: the Trainer divides it by the gradient accumulation steps.
+    loss_is_scaled_for_ga = False
+
+    def __init__(self, *args, distillation_loss: DistillationLoss, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.distillation_loss = distillation_loss
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        inputs = dict(inputs)
+        soft_labels = inputs.pop("soft_labels", None)
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        loss = self.distillation_loss(outputs["logits"], labels, soft_labels)
+        return (loss, outputs) if return_outputs else loss
 
 
 class ThroughputCallback(TrainerCallback):
@@ -204,20 +313,47 @@ def main(argv: list[str] | None = None) -> Path:
     logger.info(
         "train %d, validation %d, class weights %s", len(train_dataset), len(eval_dataset or []), weights
     )
+    if data_args.soft_labels:
+        # Distillation: the teacher's probabilities ride along as a float column.
+        targets, matched = soft_targets(train_split, read_soft_labels(data_args.soft_labels), label2id)
+        train_dataset = train_dataset.add_column("soft_labels", targets)
+        logger.info(
+            "soft labels: %d of %d training rows matched a teacher row (%d use their one-hot gold label); "
+            "alpha %.2f, temperature %g",
+            matched,
+            len(train_dataset),
+            len(train_dataset) - matched,
+            data_args.distill_alpha,
+            data_args.distill_temperature,
+        )
+        meta = Path(data_args.soft_labels + ".meta.json")
+        teacher_temperature = json.loads(meta.read_text()).get("temperature") if meta.is_file() else None
+        if teacher_temperature is not None and teacher_temperature != data_args.distill_temperature:
+            logger.warning(
+                "the teacher's soft labels are at temperature %g, --distill_temperature is %g",
+                teacher_temperature,
+                data_args.distill_temperature,
+            )
 
     # 4. Trainer: checkpoints in output_dir, resumed automatically when a run was stopped.
     def accuracy(eval_pred) -> dict[str, float]:
         predictions = np.argmax(eval_pred.predictions, axis=-1)
         return {"accuracy": float((predictions == eval_pred.label_ids).mean())}
 
-    trainer = Trainer(
+    if data_args.soft_labels:
+        # Keep the soft_labels column the model's forward does not take; DistillationTrainer pops it.
+        training_args.remove_unused_columns = False
+        loss = DistillationLoss(weights, data_args.distill_alpha, data_args.distill_temperature)
+        make_trainer = partial(DistillationTrainer, distillation_loss=loss)
+    else:
+        make_trainer = partial(Trainer, compute_loss_func=WeightedLoss(weights))
+    trainer = make_trainer(
         model=model,
         args=training_args,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
-        compute_loss_func=WeightedLoss(weights),
         compute_metrics=accuracy,
         callbacks=[
             ThroughputCallback(

