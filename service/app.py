@@ -12,12 +12,10 @@ from fastapi import FastAPI
 from contradict import __version__
 from contradict.scorer import NLIScorer
 from contradict.settings import Settings, get_settings
-from service import errors
+from service import documents, errors, routes
 from service.batcher import DynamicBatcher
-from service.documents import router as documents_router
 from service.guards import ApiKeyMiddleware, BodyGuardMiddleware
 from service.metrics import RequestMetricsMiddleware, ServiceMetrics
-from service.routes import build_router
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +62,13 @@ def create_app(settings: Settings | None = None, scorer: NLIScorer | None = None
             logger.info("batcher stopped")
 
     app = FastAPI(title="contradict", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # What the routes use, through the typed dependencies of service.deps.
     app.state.settings = settings
     app.state.batcher = batcher
     app.state.metrics = metrics
     errors.install(app)
-    app.include_router(build_router(settings))
-    app.include_router(documents_router)
+    app.include_router(routes.build_router(settings))
+    app.include_router(documents.build_router(settings))
     # Added last = runs first: metrics see every answer, auth runs before any body is read.
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.api_key is not None:

@@ -16,8 +16,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.batcher import BatcherError, QueueFullError
+from service.deps import get_metrics
+from service.schemas import ErrorBody
 
 logger = logging.getLogger(__name__)
+
+# The error answers of a route that takes a JSON body, for its OpenAPI ``responses``.
+ERRORS = {
+    400: {"model": ErrorBody, "description": "invalid JSON or a body that is not UTF-8"},
+    401: {"model": ErrorBody, "description": "missing or wrong API key (when one is configured)"},
+    413: {"model": ErrorBody, "description": "body larger than max_body_bytes"},
+    422: {"model": ErrorBody, "description": "a field breaks a limit; `detail` names it"},
+    503: {"model": ErrorBody, "description": "queue full or model not ready; see Retry-After"},
+}
 
 # pydantic ctx keys that carry the limit a value broke.
 _LIMIT_KEYS = ("max_length", "min_length", "le", "lt", "ge", "gt")
@@ -67,7 +78,7 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
 
 async def batcher_error(request: Request, exc: BatcherError) -> JSONResponse:
     if isinstance(exc, QueueFullError):
-        request.app.state.metrics.rejected.inc()
+        (await get_metrics(request)).rejected.inc()
         detail = [field_error("pairs", str(exc), "queue_full", exc.limit)]
     else:
         detail = None

@@ -2,19 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Response
 
 from contradict.settings import Settings
-from service.errors import error_response
-from service.schemas import ContradictionsResponse, ErrorBody, Health, ModelInfo, contradictions_request
-
-ERRORS = {
-    400: {"model": ErrorBody, "description": "invalid JSON or a body that is not UTF-8"},
-    401: {"model": ErrorBody, "description": "missing or wrong API key (when one is configured)"},
-    413: {"model": ErrorBody, "description": "body larger than max_body_bytes"},
-    422: {"model": ErrorBody, "description": "a field breaks a limit; `detail` names it"},
-    503: {"model": ErrorBody, "description": "queue full or model not ready; see Retry-After"},
-}
+from service.deps import BatcherDep, MetricsDep
+from service.errors import ERRORS, error_response
+from service.schemas import ContradictionsResponse, Health, ModelInfo, contradictions_request
 
 
 def build_router(settings: Settings) -> APIRouter:
@@ -32,13 +25,12 @@ def build_router(settings: Settings) -> APIRouter:
         summary="Score statement pairs for contradiction",
     )
     async def contradictions(
-        request: Request, payload: Annotated[ContradictionsRequest, Body()]
+        payload: Annotated[ContradictionsRequest, Body()], batcher: BatcherDep
     ) -> ContradictionsResponse:
         """Probabilities of contradiction, entailment and neutral for each pair, in request order.
 
         Requests are batched with concurrent ones; results are the same as scoring the pairs alone.
         """
-        batcher = request.app.state.batcher
         pairs = [(pair.premise, pair.hypothesis) for pair in payload.pairs]
         scores = await batcher.score(pairs, symmetric=payload.symmetric)
         scorer = batcher.scorer
@@ -50,9 +42,9 @@ def build_router(settings: Settings) -> APIRouter:
         )
 
     @router.get("/v1/model", response_model=ModelInfo, responses={503: ERRORS[503]}, tags=["model"])
-    async def model_info(request: Request):
+    async def model_info(batcher: BatcherDep):
         """Name, version, label mapping, max length, calibration and evaluation metrics."""
-        scorer = request.app.state.batcher.scorer
+        scorer = batcher.scorer
         if scorer is None:
             return error_response(503, "the model is not loaded yet", headers={"Retry-After": "1"})
         return scorer.info()
@@ -63,9 +55,8 @@ def build_router(settings: Settings) -> APIRouter:
         return Health(status="alive")
 
     @router.get("/readyz", response_model=Health, responses={503: {"model": Health}}, tags=["health"])
-    async def readyz(request: Request, response: Response) -> Health:
+    async def readyz(batcher: BatcherDep, response: Response) -> Health:
         """Readiness: 200 once the model is loaded and a warm-up pass ran, else 503."""
-        batcher = request.app.state.batcher
         if batcher.ready:
             return Health(status="ready")
         response.status_code = 503
@@ -74,8 +65,8 @@ def build_router(settings: Settings) -> APIRouter:
         return Health(status="starting", detail="the model is loading")
 
     @router.get("/metrics", include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        body, content_type = request.app.state.metrics.render()
+    async def metrics(metrics: MetricsDep) -> Response:
+        body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
     return router

@@ -1,13 +1,25 @@
 """Request and response models of the HTTP API.
 
-Request limits (pairs per request, characters per statement) come from :class:`Settings`, so the
-request model is built per app by :func:`contradictions_request`: pydantic then enforces the
-configured limits, names them in its errors and shows them in the OpenAPI schema.
+Request limits (pairs per request, characters per statement, documents per request, characters per
+document) come from :class:`Settings`, so the request models are built per app by
+:func:`contradictions_request` and :func:`documents_request`: pydantic then enforces the configured
+limits, names them in its errors and shows them in the OpenAPI schema.
 """
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from contradict.labels import LABELS
 
@@ -24,10 +36,7 @@ def _not_blank(value: str) -> str:
 
 
 def statement(max_chars: int, description: str = "a statement (plain text)") -> Any:
-    """A non-blank string of at most ``max_chars`` characters; strict, so numbers are not coerced.
-
-    Exposed for other routers (documents) that accept statements under the same limits.
-    """
+    """A non-blank string of at most ``max_chars`` characters; strict, so numbers are not coerced."""
     return Annotated[
         str,
         StringConstraints(strict=True, min_length=1, max_length=max_chars),
@@ -64,6 +73,73 @@ def contradictions_request(max_pairs: int, max_chars: int) -> type[BaseModel]:
     return ContradictionsRequest
 
 
+MAX_ID_CHARS = 256
+MAX_META_CHARS = 2000
+Meta = Annotated[StrictStr | None, Field(None, max_length=MAX_META_CHARS)]
+EXAMPLE_DOCUMENTS = [
+    {"id": "a", "text": "The bridge reopened on Monday after repairs.", "source": "A"},
+    {"id": "b", "text": "The bridge is still closed for repairs.", "source": "B"},
+]
+
+
+def _unique_ids(documents: list[Any]) -> list[Any]:
+    """Refuse a repeated document id (as a string: 1 and "1" are the same article), naming each repeat.
+
+    Raised as a ValidationError so that pydantic keeps each error's place: ``documents.N.id``.
+    """
+    seen: set[str] = set()
+    repeats = []
+    for number, document in enumerate(documents):
+        key = str(document.id)
+        if key in seen:
+            error = PydanticCustomError("duplicate", "duplicate id {id}", {"id": repr(document.id)})
+            repeats.append(InitErrorDetails(type=error, loc=(number, "id"), input=document.id))
+        seen.add(key)
+    if repeats:
+        raise ValidationError.from_exception_data("documents", repeats)
+    return documents
+
+
+def documents_request(max_documents: int, max_chars: int) -> type[BaseModel]:
+    """Build the request model of ``POST /v1/documents/contradictions`` for the configured limits."""
+    Text = statement(max_chars, "the article text")
+
+    class DocumentIn(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        id: Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_CHARS)] | StrictInt
+        text: Text
+        title: Meta = None
+        source: Meta = None
+        url: Meta = None
+        published: Meta = None
+
+    class DocumentsRequest(BaseModel):
+        model_config = ConfigDict(
+            extra="forbid", json_schema_extra={"examples": [{"documents": EXAMPLE_DOCUMENTS}]}
+        )
+
+        documents: Annotated[
+            list[DocumentIn],
+            Field(
+                min_length=2,
+                max_length=max_documents,
+                description=f"the articles to compare, 2..{max_documents}; ids unique",
+            ),
+            AfterValidator(_unique_ids),
+        ]
+        top_k: int | None = Field(
+            None, ge=1, le=200, description="neighbours per statement (default: settings)"
+        )
+        min_similarity: float | None = Field(None, ge=-1.0, le=1.0, description="cosine similarity floor")
+        threshold: float | None = Field(
+            None, ge=0.0, le=1.0, description="default: the model's calibrated one"
+        )
+        within_article: StrictBool = Field(False, description="also compare statements of the same document")
+
+    return DocumentsRequest
+
+
 class ModelRef(BaseModel):
     name: str
     version: str
@@ -85,6 +161,40 @@ class ContradictionsResponse(BaseModel):
     threshold: float = Field(description="contradiction probability from which is_contradiction is true")
     symmetric: bool
     results: list[PairResult]
+
+
+class StatementOut(BaseModel):
+    article: str
+    title: str
+    source: str
+    url: str
+    published: str
+    sentence: int = Field(description="position of the sentence in its document")
+    start: int = Field(description="character offset: text[start:end] is the statement")
+    end: int
+    paragraph_start: int
+    paragraph_end: int
+    text: str
+
+
+class ContradictionOut(BaseModel):
+    rank: int
+    contradiction: float
+    entailment: float
+    neutral: float
+    similarity: float
+    a: StatementOut
+    b: StatementOut
+
+
+class DocumentsResponse(BaseModel):
+    model: dict[str, str]
+    threshold: float
+    documents: int
+    statements: int
+    candidates: int = Field(description="statement pairs scored")
+    candidates_dropped: int = Field(description="less similar pairs not scored (corpus_api_max_candidates)")
+    contradictions: list[ContradictionOut]
 
 
 class ModelInfo(BaseModel):

@@ -80,11 +80,11 @@ def test_candidate_cap_keeps_the_most_similar(client, app):
     assert body["candidates"] == 2 and body["candidates_dropped"] > 0
 
 
-def error_fields(response: httpx.Response) -> dict[str, object]:
+def error_details(response: httpx.Response) -> dict[str, dict]:
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["error"]
-    return {item["field"]: item["limit"] for item in body["detail"]}
+    return {item["field"]: item for item in body["detail"]}
 
 
 @pytest.mark.parametrize(
@@ -95,12 +95,42 @@ def error_fields(response: httpx.Response) -> dict[str, object]:
         ({"documents": [{"id": "a", "text": "x" * (MAX_CHARS + 1)}, {"id": "b", "text": "y"}]},
          "documents.0.text", MAX_CHARS),
         ({"documents": [{"id": "a", "text": "one"}, {"id": "a", "text": "two"}]}, "documents.1.id", None),
+        ({"documents": [{"id": 1, "text": "one"}, {"id": "1", "text": "two"}]}, "documents.1.id", None),
         ({"documents": [{"id": "a"}, {"id": "b", "text": "two"}]}, "documents.0.text", None),
         ({"documents": [{"id": "a", "text": "  "}, {"id": "b", "text": "two"}]}, "documents.0.text", None),
+        ({"documents": [{"id": "a", "text": 5}, {"id": "b", "text": "two"}]}, "documents.0.text", None),
         ({"documents": documents(), "top_k": 0}, "top_k", 1),
         ({"documents": documents(), "threshold": 1.5}, "threshold", 1.0),
     ],
 )  # fmt: skip
 def test_limits_answer_422_naming_the_field(client, payload, field, limit):
-    fields = error_fields(client.post(URL, json=payload))
-    assert field in fields and fields[field] == limit
+    details = error_details(client.post(URL, json=payload))
+    assert field in details and details[field]["limit"] == limit
+    assert details[field]["message"]
+    if limit is not None:
+        assert format(limit, "g") in details[field]["message"]  # 1.0 reads "1"
+
+
+def test_limit_errors_have_the_pairs_route_shape(client):
+    too_many = error_details(client.post(URL, json={"documents": documents() + documents()[:2]}))
+    assert too_many["documents"]["type"] == "too_long"
+    too_long = {"documents": [{"id": "a", "text": "x" * (MAX_CHARS + 1)}, {"id": "b", "text": "y"}]}
+    assert error_details(client.post(URL, json=too_long))["documents.0.text"] == {
+        "field": "documents.0.text",
+        "message": f"String should have at most {MAX_CHARS} characters",
+        "type": "string_too_long",
+        "limit": MAX_CHARS,
+    }
+    repeated = {"documents": [{"id": "a", "text": "one"}, {"id": "a", "text": "two"}]}
+    assert error_details(client.post(URL, json=repeated))["documents.1.id"] == {
+        "field": "documents.1.id",
+        "message": "duplicate id 'a'",
+        "type": "duplicate",
+        "limit": None,
+    }
+
+
+def test_openapi_documents_the_limits(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["DocumentsRequest"]["properties"]["documents"]["maxItems"] == MAX_DOCUMENTS
+    assert schemas["DocumentIn"]["properties"]["text"]["maxLength"] == MAX_CHARS
