@@ -11,40 +11,33 @@ import os
 import sys
 import time
 from enum import Enum
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from transformers.utils import logging as hf_logging
 
+from contradict.cli_kit import (
+    BatchSizeOption,
+    ModelOption,
+    QuietOption,
+    fail,
+    fail_input,
+    load_scorer,
+    load_settings,
+    progress_bars,
+    report_skipped,
+)
 from contradict.corpus.command import corpus
 from contradict.pairs_io import (
     DEFAULT_CHUNK_SIZE,
-    STDIO,
-    InvalidInputError,
+    OUTPUT_FORMATS,
     OutputError,
     ReadStats,
     ResultWriter,
-    detect_format,
+    output_format,
     read_pairs,
     score_records,
-    source_name,
 )
-from contradict.scorer import NLIScorer
-from contradict.settings import Settings
-
-EXIT_BAD_INPUT = 2
-# Skipped-row messages shown after a --skip-invalid run; the rest are only counted.
-SHOWN_SKIPPED = 5
+from contradict.records import READERS, STDIO, RecordError, format_of, source_name
 
 app = typer.Typer(
     name="contradict",
@@ -54,44 +47,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-
-class Format(str, Enum):
-    jsonl = "jsonl"
-    csv = "csv"
-
-
-ModelOption = Annotated[
-    str | None,
-    typer.Option(
-        "--model",
-        "-m",
-        help="Model folder. Default: $CONTRADICT_MODEL, else the shipped contradict-minilm-l6-nli.",
-        show_default=False,
-    ),
-]
-
-
-def fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def load_settings(**overrides) -> Settings:
-    """Settings from the environment with the options given on the command line on top."""
-    try:
-        return Settings(**{name: value for name, value in overrides.items() if value is not None})
-    except ValidationError as error:
-        fail(f"invalid setting: {error}")
-
-
-def load_scorer(settings: Settings) -> NLIScorer:
-    hf_logging.disable_progress_bar()  # a "Loading weights" bar per run is noise on a CLI's stderr
-    try:
-        return NLIScorer.from_settings(settings)
-    except FileNotFoundError as error:
-        fail(f"{error}; pass --model FOLDER or set CONTRADICT_MODEL (`make model` builds the shipped one)")
-    except (OSError, ValueError) as error:  # LabelMappingError is a ValueError
-        fail(f"cannot load model {settings.model!r}: {error}")
+# Choices for --input-format and --format: every format the record readers / the writer know.
+InputFormat = Enum("InputFormat", {name: name for name in READERS}, type=str)
+OutputFormat = Enum("OutputFormat", {name: name for name in OUTPUT_FORMATS}, type=str)
 
 
 @app.command()
@@ -112,30 +70,10 @@ def serve(
     run(settings)  # checks the model folder before binding; each worker loads its own model
 
 
-def _progress(console: Console, enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("scoring"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("pairs"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not enabled,
-    )
-
-
 def _count_valid(path: str, fmt: str, skip_invalid: bool) -> int:
     """A cheap first pass over a file: fails on a bad row before any model time is spent, and
     gives the progress bar its total."""
     return sum(1 for _ in read_pairs(path, fmt, skip_invalid=skip_invalid))
-
-
-def _report_skipped(stats: ReadStats) -> None:
-    for message in stats.errors[:SHOWN_SKIPPED]:
-        typer.echo(f"skipped {message}", err=True)
-    if stats.skipped > SHOWN_SKIPPED:
-        typer.echo(f"... and {stats.skipped - SHOWN_SKIPPED} more invalid rows skipped", err=True)
 
 
 @app.command()
@@ -147,13 +85,13 @@ def score(
         str | None, typer.Option("--output", "-o", help="Output file. Default: stdout.", show_default=False)
     ] = None,
     fmt: Annotated[
-        Format | None,
+        OutputFormat | None,
         typer.Option("--format", "-f", help="Output format. Default: from the output suffix, else jsonl."),
     ] = None,
     input_format: Annotated[
-        Format | None, typer.Option(help="Input format. Default: from the input suffix, else jsonl.")
+        InputFormat | None, typer.Option(help="Input format. Default: from the input suffix, else jsonl.")
     ] = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Pairs per forward pass.")] = None,
+    batch_size: BatchSizeOption = None,
     symmetric: Annotated[
         bool, typer.Option("--symmetric", help="Score both directions and keep the more contradicting one.")
     ] = False,
@@ -165,7 +103,7 @@ def score(
     chunk_size: Annotated[
         int, typer.Option(min=1, help="Pairs read and scored at a time.")
     ] = DEFAULT_CHUNK_SIZE,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Score statement pairs (fields premise/hypothesis or sentence1/sentence2, optional id).
 
@@ -173,9 +111,9 @@ def score(
     id (when given), premise, hypothesis, contradiction, entailment, neutral, label, is_contradiction.
     """
     try:
-        in_fmt = detect_format(input, input_format and input_format.value)
-        out_fmt = detect_format(output, fmt and fmt.value)
-    except ValueError as error:
+        in_fmt = format_of(input, input_format and input_format.value)
+        out_fmt = output_format(output, fmt and fmt.value)
+    except (RecordError, OutputError) as error:
         fail(str(error))
     if input != STDIO and not os.path.isfile(input):
         fail(f"input file {input} not found")
@@ -183,14 +121,13 @@ def score(
     started = time.perf_counter()
     stats = ReadStats()
     contradictions = 0
-    console = Console(stderr=True)
     try:
         total = None if input == STDIO else _count_valid(input, in_fmt, skip_invalid)
         scorer = load_scorer(load_settings(model=model, batch_size=batch_size, device=device))
         records = read_pairs(input, in_fmt, skip_invalid=skip_invalid, stats=stats)
         directions = 2 if symmetric else 1
         with (
-            _progress(console, enabled=not quiet and console.is_terminal) as progress,
+            progress_bars(quiet, unit="pairs") as progress,
             ResultWriter(output, out_fmt) as writer,
         ):
             task = progress.add_task("scoring", total=total)
@@ -203,9 +140,8 @@ def score(
             ):
                 writer.write(rows)
                 contradictions += sum(row["is_contradiction"] for row in rows)
-    except InvalidInputError as error:
-        hint = " (--skip-invalid skips such rows)" if error.skippable and not skip_invalid else ""
-        fail(f"{error}{hint}")
+    except RecordError as error:
+        fail_input(error, skip_invalid)
     except OutputError as error:
         fail(str(error))
     except BrokenPipeError:
@@ -214,7 +150,7 @@ def score(
         raise typer.Exit(1) from None
 
     if stats.skipped:
-        _report_skipped(stats)
+        report_skipped(stats.errors, stats.skipped)
     if not quiet:
         seconds = time.perf_counter() - started
         destination = "stdout" if output in (None, STDIO) else output

@@ -1,4 +1,4 @@
-"""Read statement pairs from JSONL/CSV files or stdin and write scored rows, one chunk at a time.
+"""Validate statement pairs read by :mod:`contradict.records` and write scored rows, one chunk at a time.
 
 Files can hold millions of pairs, so nothing here holds more than one chunk of pairs and results:
 pairs are read lazily, scored chunk by chunk through :class:`~contradict.scorer.NLIScorer` (which
@@ -7,9 +7,7 @@ batches by length inside a chunk) and written out before the next chunk is read.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import os
 import sys
@@ -20,32 +18,18 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from contradict.records import STDIO, Record, RecordError, format_of, read_records, validated
 from contradict.scorer import NLIScorer, PairScore
 
-FORMATS = ("jsonl", "csv")
-STDIO = "-"
+OUTPUT_FORMATS = ("jsonl", "csv")
 DEFAULT_CHUNK_SIZE = 4096
 # Accepted names of the two statements, preferred first (sentence1/sentence2 is the SNLI/MNLI naming).
 PREMISE_FIELDS = ("premise", "sentence1")
 HYPOTHESIS_FIELDS = ("hypothesis", "sentence2")
 ID_FIELD = "id"
 SCORE_FIELDS = ("contradiction", "entailment", "neutral", "label", "is_contradiction")
-_SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
 # Kept messages of skipped rows: enough to see what is wrong, bounded for million-row files.
 MAX_KEPT_ERRORS = 20
-
-
-class InvalidInputError(ValueError):
-    """A row (or the whole input) cannot be read as a statement pair; names file and line.
-
-    ``skippable`` is false for errors that make the rest of the input unreadable (no file, a bad
-    CSV header), which ``skip_invalid`` cannot get past.
-    """
-
-    def __init__(self, source: str, line: int | None, reason: str, *, skippable: bool = True):
-        self.source, self.line, self.reason, self.skippable = source, line, reason, skippable
-        where = f"{source}, line {line}" if line is not None else source
-        super().__init__(f"{where}: {reason}")
 
 
 class OutputError(ValueError):
@@ -71,141 +55,44 @@ class ReadStats:
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
-    def skip(self, error: InvalidInputError) -> None:
+    def skip(self, error: RecordError) -> None:
         self.skipped += 1
         if len(self.errors) < MAX_KEPT_ERRORS:
             self.errors.append(str(error))
 
 
-def source_name(path: str) -> str:
-    return "<stdin>" if path == STDIO else path
+def output_format(path: str | None, explicit: str | None) -> str:
+    """The output format named explicitly, else the one the suffix implies, else jsonl for stdout."""
+    fmt = format_of(path, explicit)
+    if fmt not in OUTPUT_FORMATS:
+        raise OutputError(f"cannot write {fmt}; output formats are {', '.join(OUTPUT_FORMATS)}")
+    return fmt
 
 
-def detect_format(path: str | None, explicit: str | None, *, default: str = "jsonl") -> str:
-    """The format named explicitly, else the one the file suffix implies, else ``default`` for stdio."""
-    if explicit:
-        fmt = explicit.lower()
-        if fmt not in FORMATS:
-            raise ValueError(f"unknown format {explicit!r}; use one of {', '.join(FORMATS)}")
-        return fmt
-    if path is None or path == STDIO:
-        return default
-    suffix = Path(path).suffix.lower()
-    if suffix not in _SUFFIX_FORMATS:
-        raise ValueError(
-            f"cannot tell the format of {path!r} from its suffix; name it (jsonl or csv) "
-            f"or use one of {', '.join(sorted(_SUFFIX_FORMATS))}"
-        )
-    return _SUFFIX_FORMATS[suffix]
-
-
-def _pick(fields: Mapping[str, Any], names: tuple[str, ...], source: str, line: int) -> str:
+def _pick(fields: Mapping[str, Any], names: tuple[str, ...], source: str, line: int | None) -> str:
     name = next((candidate for candidate in names if candidate in fields), None)
     if name is None:
-        raise InvalidInputError(source, line, f"missing field {' or '.join(map(repr, names))}")
+        raise RecordError(f"missing field {' or '.join(map(repr, names))}", source, line)
     value = fields[name]
     if not isinstance(value, str):
-        raise InvalidInputError(source, line, f"field {name!r} must be a string, got {type(value).__name__}")
+        raise RecordError(f"field {name!r} must be a string, got {type(value).__name__}", source, line)
     if not value.strip():
-        raise InvalidInputError(source, line, f"field {name!r} is empty")
+        raise RecordError(f"field {name!r} is empty", source, line)
     return value
 
 
-def parse_record(fields: Any, source: str, line: int) -> PairRecord:
-    """Validate one row (a JSON object or a CSV row as a dict) into a :class:`PairRecord`."""
-    if not isinstance(fields, Mapping):
-        raise InvalidInputError(source, line, f"expected a JSON object, got {type(fields).__name__}")
+def parse_record(fields: Record, source: str, line: int | None) -> PairRecord:
+    """Validate one record (a JSON object or a CSV row) into a :class:`PairRecord`."""
     premise = _pick(fields, PREMISE_FIELDS, source, line)
     hypothesis = _pick(fields, HYPOTHESIS_FIELDS, source, line)
     record_id = fields.get(ID_FIELD)
     if record_id == "":
         record_id = None  # an empty CSV cell
     if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, str | int)):
-        raise InvalidInputError(
-            source, line, f"field 'id' must be a string or an integer, got {type(record_id).__name__}"
+        raise RecordError(
+            f"field 'id' must be a string or an integer, got {type(record_id).__name__}", source, line
         )
     return PairRecord(premise=premise, hypothesis=hypothesis, id=record_id)
-
-
-def _jsonl_rows(stream: IO[bytes], source: str) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed value) per non-blank line; lines are decoded one by one for exact numbers."""
-    for number, raw in enumerate(stream, start=1):
-        try:
-            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as error:
-            yield number, InvalidInputError(source, number, f"not valid UTF-8 ({error.reason})")
-            continue
-        if not text.strip():
-            continue
-        try:
-            yield number, json.loads(text)
-        except json.JSONDecodeError as error:
-            reason = f"invalid JSON: {error.msg} (column {error.colno})"
-            yield number, InvalidInputError(source, number, reason)
-        except (ValueError, RecursionError) as error:  # e.g. an integer too long, nesting too deep
-            yield number, InvalidInputError(source, number, f"invalid JSON: {error}")
-
-
-def _csv_rows(stream: IO[bytes], source: str) -> Iterator[tuple[int, Any]]:
-    """(first line number, row dict) per CSV record; quoted fields may span lines."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    try:
-        reader = csv.DictReader(text)
-        try:
-            header = reader.fieldnames
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise InvalidInputError(source, 1, f"unreadable CSV header ({error})", skippable=False) from error
-        if header is None:
-            return  # empty input
-        for names in (PREMISE_FIELDS, HYPOTHESIS_FIELDS):
-            if not any(name in header for name in names):
-                raise InvalidInputError(
-                    source,
-                    1,
-                    f"CSV header {header} lacks a {' or '.join(map(repr, names))} column",
-                    skippable=False,
-                )
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except (csv.Error, UnicodeDecodeError) as error:
-                # The reader cannot resynchronise after a broken record; no row after it is trustworthy.
-                raise InvalidInputError(
-                    source, reader.line_num + 1, f"unreadable CSV ({error})", skippable=False
-                ) from error
-            # line_num is where the record ends; quoted fields may have carried it over several lines.
-            carried = sum(value.count("\n") for value in row.values() if isinstance(value, str))
-            line = reader.line_num - carried
-            if None in row or None in row.values():
-                yield (
-                    line,
-                    InvalidInputError(
-                        source,
-                        line,
-                        f"expected {len(header)} columns as in the header, got a different number",
-                    ),
-                )
-                continue
-            yield line, row
-    finally:
-        text.detach()  # leave the underlying stream (maybe stdin) to its owner
-
-
-@contextlib.contextmanager
-def _open_binary(path: str) -> Iterator[IO[bytes]]:
-    if path == STDIO:
-        yield sys.stdin.buffer
-        return
-    try:
-        stream = open(path, "rb")  # noqa: SIM115 -- closed below; a context manager cannot span the yield
-    except OSError as error:
-        raise InvalidInputError(
-            path, None, f"cannot open input ({error.strerror or error})", skippable=False
-        ) from error
-    with stream:
-        yield stream
 
 
 def read_pairs(
@@ -213,26 +100,15 @@ def read_pairs(
 ) -> Iterator[PairRecord]:
     """Lazily yield valid pairs from ``path`` (or stdin for ``-``).
 
-    A malformed row raises :class:`InvalidInputError`; with ``skip_invalid`` it is counted in
-    ``stats`` and skipped instead. Errors that make the rest unreadable (a broken CSV header or
-    record) raise either way.
+    A malformed row raises :class:`~contradict.records.RecordError`; with ``skip_invalid`` it is
+    counted in ``stats`` and skipped instead. Errors that make the rest unreadable (a broken CSV
+    header or record) raise either way.
     """
     stats = stats if stats is not None else ReadStats()
-    source = source_name(path)
-    rows = _jsonl_rows if fmt == "jsonl" else _csv_rows
-    with _open_binary(path) as stream:
-        for line, value in rows(stream, source):
-            try:
-                if isinstance(value, InvalidInputError):
-                    raise value
-                record = parse_record(value, source, line)
-            except InvalidInputError as error:
-                if not skip_invalid:
-                    raise
-                stats.skip(error)
-                continue
-            stats.read += 1
-            yield record
+    rows = read_records(path, fmt, required=(PREMISE_FIELDS, HYPOTHESIS_FIELDS))
+    for record in validated(rows, parse_record, skip_invalid=skip_invalid, skipped=stats.skip):
+        stats.read += 1
+        yield record
 
 
 def chunked(items: Iterable[PairRecord], size: int) -> Iterator[list[PairRecord]]:

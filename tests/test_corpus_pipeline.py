@@ -198,8 +198,8 @@ def test_command_writes_all_outputs(corpus_file, tmp_path, tiny_model_dir):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"id": "a", "text": "One."}\n{"id": "b", text}\n', "corpus.jsonl:2: invalid JSON"),
-        ('{"id": "a", "text": "One."}\n{"id": "b"}\n', "corpus.jsonl:2: missing field 'text'"),
+        ('{"id": "a", "text": "One."}\n{"id": "b", text}\n', "corpus.jsonl, line 2: invalid JSON"),
+        ('{"id": "a", "text": "One."}\n{"id": "b"}\n', "corpus.jsonl, line 2: missing field 'text'"),
         ("\n", "no articles"),
         ('{"id": "a", "text": "Only one article here."}\n', "at least 2"),
     ],
@@ -216,14 +216,16 @@ def test_command_csv_missing_column_and_skip_invalid(tmp_path, tiny_model_dir):
     path = tmp_path / "c.csv"
     path.write_text("id,body\n1,x\n")
     result = invoke(path, "-o", tmp_path / "o.jsonl", "--model", tiny_model_dir)
-    assert result.exit_code == 2 and "c.csv:1: CSV header lacks column 'text'" in result.stderr
+    assert result.exit_code == 2
+    assert "c.csv, line 1: CSV header ['id', 'body'] lacks a 'text' column" in result.stderr
+    assert "--skip-invalid" not in result.stderr  # skipping rows cannot get past a bad header
 
     records = [json.dumps(a) for a in ARTICLES] + ["{broken", '{"id": "x"}']
     stdin = "\n".join(records) + "\n"
     result = invoke("-", "-o", tmp_path / "o.jsonl", "--model", tiny_model_dir, "--skip-invalid", input=stdin)
     assert result.exit_code == 0, result.output
-    assert "skipped: <stdin>:4: invalid JSON" in result.stderr
-    assert "skipped: <stdin>:5: missing field 'text'" in result.stderr
+    assert "skipped: <stdin>, line 4: invalid JSON" in result.stderr
+    assert "skipped: <stdin>, line 5: missing field 'text'" in result.stderr
 
 
 def test_command_missing_model(tmp_path, corpus_file):

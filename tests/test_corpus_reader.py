@@ -34,6 +34,12 @@ def test_csv_with_quoted_multiline_text(tmp_path):
     assert [(a.id, a.source) for a in articles] == [("1", "A"), ("2", "B")]
 
 
+def test_csv_rows_may_omit_trailing_optional_columns(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("id,text,title\n1,hello\n2,world,T\n")
+    assert [(a.id, a.title) for a in read_corpus(path).articles] == [("1", ""), ("2", "T")]
+
+
 def test_folder_ids_are_relative_paths_and_titles_first_lines(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.md").write_text("\n# Heading of B\n\nBody of B.")
@@ -70,13 +76,13 @@ def test_bad_jsonl_rows_name_file_and_line(tmp_path, content, line, fragment):
     assert caught.value.line == line
     assert caught.value.file == str(path)
     assert fragment in str(caught.value)
-    assert str(caught.value).startswith(f"{path}:{line}: ")
+    assert str(caught.value).startswith(f"{path}, line {line}: ")
 
 
 def test_csv_missing_column_is_reported_on_the_header_line(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("id,body\n1,hello\n")
-    with pytest.raises(CorpusError, match="lacks column 'text'") as caught:
+    with pytest.raises(CorpusError, match="lacks a 'text' column") as caught:
         read_corpus(path)
     assert caught.value.line == 1
 

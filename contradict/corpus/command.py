@@ -6,36 +6,33 @@ A plain function with typer ``Annotated`` parameters; ``contradict/cli.py`` regi
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from transformers.utils import logging as hf_logging
+from rich.progress import Progress, TaskID
 
+from contradict.cli_kit import (
+    BatchSizeOption,
+    ModelOption,
+    QuietOption,
+    fail,
+    fail_input,
+    load_scorer,
+    load_settings,
+    progress_bars,
+    report_skipped,
+)
 from contradict.corpus.candidates import Embedder
 from contradict.corpus.errors import CorpusError
-from contradict.corpus.pipeline import Advance, CorpusOptions, CorpusRun, NoProgress
-from contradict.scorer import NLIScorer
-from contradict.settings import Settings
-
-SHOWN_SKIPPED = 5
+from contradict.corpus.pipeline import Advance, CorpusOptions, CorpusRun
 
 
 class RichProgress:
     """One bar per stage on stderr; starting a stage completes the previous bar."""
 
-    def __init__(self, console: Console):
-        self.bars = Progress(
-            TextColumn("{task.description:<10}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        )
+    def __init__(self, bars: Progress):
+        self.bars = bars
         self.current: TaskID | None = None
 
     def __enter__(self) -> RichProgress:
@@ -58,11 +55,6 @@ class RichProgress:
         return lambda amount: self.bars.advance(task, amount)
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=code)
-
-
 PathArg = Annotated[
     str, typer.Argument(help="Folder of .txt/.md files, a .jsonl or .csv file, or - (JSONL on stdin).")
 ]
@@ -80,9 +72,9 @@ def corpus(
     ] = None,
     within_article: Annotated[bool, typer.Option(help="Also pair statements of the same article.")] = False,
     skip_invalid: Annotated[bool, typer.Option(help="Count and skip bad rows instead of stopping.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")] = False,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="NLI model folder.")] = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Pairs per forward pass.")] = None,
+    quiet: QuietOption = False,
+    model: ModelOption = None,
+    batch_size: BatchSizeOption = None,
     work_dir: Annotated[
         Path | None, typer.Option(file_okay=False, help="Checkpoint folder. Default: OUT.jsonl.work")
     ] = None,
@@ -91,11 +83,7 @@ def corpus(
 
     Restarting an interrupted run with the same arguments resumes from its checkpoints.
     """
-    console = Console(stderr=True)
-    try:
-        settings = Settings(**{k: v for k, v in {"model": model, "batch_size": batch_size}.items() if v})
-    except ValidationError as exc:
-        raise _fail(f"invalid setting: {exc}") from None
+    settings = load_settings(model=model, batch_size=batch_size)
     options = CorpusOptions.from_settings(
         settings,
         top_k=top_k,
@@ -104,16 +92,11 @@ def corpus(
         within_article=within_article,
         skip_invalid=skip_invalid,
     )
-    # transformers draws its own tqdm bars while loading weights; the stage bars say enough.
-    hf_logging.disable_progress_bar()
-    try:
-        scorer = NLIScorer.from_settings(settings)
-    except (OSError, ValueError) as exc:  # missing folder, unreadable weights, LabelMappingError
-        raise _fail(f"cannot load the model {settings.model!r}: {exc}") from None
+    scorer = load_scorer(settings)
     embedder = Embedder(
         settings.corpus_embedder, settings.corpus_embedder_device, settings.corpus_embed_batch_size
     )
-    bars = RichProgress(console) if not quiet and console.is_terminal else None
+    bars = RichProgress(progress_bars(quiet))
     run = CorpusRun(
         path,
         output,
@@ -123,26 +106,21 @@ def corpus(
         csv_path=csv,
         report_path=report,
         work_dir=work_dir,
-        progress=bars or NoProgress(),
+        progress=bars,
     )
     try:
-        with bars or nullcontext():
+        with bars:
             result = run.run()
     except CorpusError as exc:
-        hint = " (--skip-invalid skips such rows)" if exc.line is not None and not skip_invalid else ""
-        raise _fail(f"{exc}{hint}") from None
+        fail_input(exc, skip_invalid)
     except OSError as exc:
-        raise _fail(f"{exc.filename or ''}: {exc.strerror or exc}", code=1) from None
+        fail(f"{exc.filename or ''}: {exc.strerror or exc}", code=1)
     if not quiet:
         _print_summary(run, result.summary, output)
 
 
 def _print_summary(run: CorpusRun, summary: dict, output: Path) -> None:
-    for error in run.skipped[:SHOWN_SKIPPED]:
-        typer.echo(f"skipped: {error}", err=True)
-    if len(run.skipped) > SHOWN_SKIPPED:
-        more = len(run.skipped) - SHOWN_SKIPPED
-        typer.echo(f"skipped: ... and {more} more invalid rows", err=True)
+    report_skipped([str(error) for error in run.skipped], len(run.skipped))
     seconds = ", ".join(f"{stage} {value:.1f}s" for stage, value in summary["seconds"].items())
     counts = (
         f"{summary['articles']} articles, {summary['statements']} statements, "

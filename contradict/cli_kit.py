@@ -1,0 +1,99 @@
+"""What every ``contradict`` command shares: options, failing with a message, settings and model
+loading, progress bars and the report of skipped rows.
+
+Bad input (a malformed row, a missing model folder, an unmappable model) ends with a one-line
+message on stderr and exit status 2, never a traceback: these are user errors, not bugs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from transformers.utils import logging as hf_logging
+
+from contradict.records import RecordError
+from contradict.scorer import NLIScorer
+from contradict.settings import Settings
+
+EXIT_BAD_INPUT = 2
+# Skipped-row messages shown after a --skip-invalid run; the rest are only counted.
+SHOWN_SKIPPED = 5
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model folder. Default: $CONTRADICT_MODEL, else the shipped contradict-minilm-l6-nli.",
+        show_default=False,
+    ),
+]
+BatchSizeOption = Annotated[int | None, typer.Option(min=1, help="Pairs per forward pass.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")]
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def fail_input(error: RecordError, skip_invalid: bool) -> NoReturn:
+    """Stop on a bad row (or input), saying where it is and whether ``--skip-invalid`` would help."""
+    hint = " (--skip-invalid skips such rows)" if error.skippable and not skip_invalid else ""
+    fail(f"{error}{hint}")
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment with the options given on the command line on top."""
+    try:
+        return Settings(**{name: value for name, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        fail(f"invalid setting: {error}")
+
+
+def load_scorer(settings: Settings) -> NLIScorer:
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar per run is noise on a CLI's stderr
+    try:
+        return NLIScorer.from_settings(settings)
+    except FileNotFoundError as error:
+        fail(
+            f"cannot load the model {settings.model!r}: {error}; pass --model FOLDER or set "
+            "CONTRADICT_MODEL (`make model` builds the shipped one)"
+        )
+    except (OSError, ValueError) as error:  # unreadable weights; LabelMappingError is a ValueError
+        fail(f"cannot load the model {settings.model!r}: {error}")
+
+
+def progress_bars(quiet: bool, unit: str = "") -> Progress:
+    """Progress bars on stderr (stdout may carry output), shown on a terminal unless ``quiet``."""
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        *([TextColumn(unit)] if unit else []),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet or not console.is_terminal,
+    )
+
+
+def report_skipped(messages: Sequence[str], count: int) -> None:
+    """The first skipped rows' messages, then how many more were skipped."""
+    for message in messages[:SHOWN_SKIPPED]:
+        typer.echo(f"skipped: {message}", err=True)
+    if count > SHOWN_SKIPPED:
+        typer.echo(f"skipped: ... and {count - SHOWN_SKIPPED} more invalid rows", err=True)

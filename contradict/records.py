@@ -1,0 +1,210 @@
+"""Read records (one dict per row) from JSONL/CSV files or stdin: the one reader behind every command.
+
+A format is one reader function in :data:`READERS`; :data:`SUFFIXES` maps file suffixes to formats.
+Readers yield :class:`Row` values lazily, each either a record or a :class:`RecordError` located by
+file and line, so callers can stop at a bad row or skip it (``skip_invalid``) and read on. What a
+record must hold is not checked here: pair validation lives in :mod:`contradict.pairs_io`, article
+validation in :mod:`contradict.corpus.reader`, both on top of :func:`read_records` and
+:func:`validated`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, NamedTuple, TypeVar
+
+STDIO = "-"
+STDIN_NAME = "<stdin>"
+Record = dict[str, Any]
+# Fields a record must have, each as its accepted names (preferred first): checked up front where a
+# format has a header (CSV), so a wrong header stops the read even with skip_invalid.
+Required = Sequence[tuple[str, ...]]
+T = TypeVar("T")
+
+
+class RecordError(ValueError):
+    """Input that cannot be read or validated, located as ``file, line N: reason``.
+
+    ``line`` is None for errors about a whole file. ``skippable`` is false for errors that make the
+    rest of the input unreadable (no file, a bad CSV header or record), which ``skip_invalid``
+    cannot get past.
+    """
+
+    def __init__(
+        self, reason: str, file: str | None = None, line: int | None = None, *, skippable: bool = True
+    ):
+        self.reason, self.file, self.line, self.skippable = reason, file, line, skippable
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.file or ""
+        if self.line is not None:
+            where = f"{where}, line {self.line}" if where else f"line {self.line}"
+        return f"{where}: {self.reason}" if where else self.reason
+
+
+class Row(NamedTuple):
+    """One record, or the located error that stands in its place."""
+
+    file: str
+    line: int | None
+    value: Record | RecordError
+
+
+def not_utf8(error: UnicodeDecodeError) -> str:
+    return f"not UTF-8 text ({error.reason} at byte {error.start})"
+
+
+def read_jsonl(stream: IO[bytes], source: str, required: Required = ()) -> Iterator[Row]:
+    """One JSON object per non-blank line; lines are decoded one by one so every error has its line."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            yield Row(source, number, RecordError(not_utf8(error), source, number))
+            continue
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            reason = f"invalid JSON: {error.msg} (column {error.colno})"
+            yield Row(source, number, RecordError(reason, source, number))
+            continue
+        except (ValueError, RecursionError) as error:  # e.g. an integer too long, nesting too deep
+            yield Row(source, number, RecordError(f"invalid JSON: {error}", source, number))
+            continue
+        if not isinstance(value, dict):
+            reason = f"expected a JSON object, got {type(value).__name__}"
+            yield Row(source, number, RecordError(reason, source, number))
+            continue
+        yield Row(source, number, value)
+
+
+def read_csv(stream: IO[bytes], source: str, required: Required = ()) -> Iterator[Row]:
+    """One record per CSV row, keyed by the header; quoted fields may span lines, rows are located
+    by the line they start on."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # article texts can be long
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        reader = csv.reader(text)
+        try:
+            header = next(reader, None)
+        except (csv.Error, UnicodeDecodeError) as error:
+            reason = not_utf8(error) if isinstance(error, UnicodeDecodeError) else str(error)
+            raise RecordError(f"unreadable CSV header ({reason})", source, 1, skippable=False) from error
+        if header is None:
+            return  # empty input
+        for names in required:
+            if not any(name in header for name in names):
+                reason = f"CSV header {header} lacks a {' or '.join(map(repr, names))} column"
+                raise RecordError(reason, source, 1, skippable=False)
+        while True:
+            line = reader.line_num + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except (csv.Error, UnicodeDecodeError) as error:
+                # The reader cannot resynchronise after a broken record; no row after it is trustworthy.
+                reason = not_utf8(error) if isinstance(error, UnicodeDecodeError) else str(error)
+                raise RecordError(f"unreadable CSV ({reason})", source, line, skippable=False) from error
+            if not fields:
+                continue  # a blank line
+            if len(fields) > len(header):
+                reason = f"expected {len(header)} columns as in the header, got {len(fields)}"
+                yield Row(source, line, RecordError(reason, source, line))
+                continue
+            yield Row(source, line, dict(zip(header, fields)))  # a short row lacks its last fields
+    finally:
+        text.detach()  # leave the underlying stream (maybe stdin) to its owner
+
+
+READERS: dict[str, Callable[[IO[bytes], str, Required], Iterator[Row]]] = {
+    "jsonl": read_jsonl,
+    "csv": read_csv,
+}
+SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
+
+
+def source_name(path: str) -> str:
+    return STDIN_NAME if path == STDIO else path
+
+
+def format_of(path: str | None, explicit: str | None = None, *, default: str = "jsonl") -> str:
+    """The format named explicitly, else the one the file suffix implies, else ``default`` for stdio."""
+    if explicit:
+        fmt = explicit.lower()
+        if fmt not in READERS:
+            raise RecordError(
+                f"unknown format {explicit!r}; use one of {', '.join(READERS)}", skippable=False
+            )
+        return fmt
+    if path is None or path == STDIO:
+        return default
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise RecordError(
+            f"cannot tell the format from the suffix {suffix!r}; name it ({' or '.join(READERS)}) "
+            f"or use one of {', '.join(sorted(SUFFIXES))}",
+            path,
+            skippable=False,
+        )
+    return SUFFIXES[suffix]
+
+
+@contextlib.contextmanager
+def open_binary(path: str, stdin: IO | None = None) -> Iterator[IO[bytes]]:
+    """``path`` opened for reading bytes; ``-`` is ``stdin`` (default ``sys.stdin``), whose binary
+    buffer is used when it has one (a text stream without, like ``io.StringIO``, is read whole)."""
+    if path == STDIO:
+        stream = stdin if stdin is not None else sys.stdin
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            yield buffer
+        elif isinstance(stream, io.TextIOBase):
+            yield io.BytesIO(stream.read().encode("utf-8"))
+        else:
+            yield stream
+        return
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 -- closed below; a context manager cannot span the yield
+    except OSError as error:
+        reason = f"cannot open input ({error.strerror or error})"
+        raise RecordError(reason, path, skippable=False) from error
+    with handle:
+        yield handle
+
+
+def read_records(path: str, fmt: str, *, required: Required = (), stdin: IO | None = None) -> Iterator[Row]:
+    """Lazily read ``path`` (``-``: stdin) in format ``fmt``; errors that end the read are raised."""
+    with open_binary(path, stdin) as stream:
+        yield from READERS[fmt](stream, source_name(path), required)
+
+
+def validated(
+    rows: Iterable[Row],
+    make: Callable[[Record, str, int | None], T],
+    *,
+    skip_invalid: bool = False,
+    skipped: Callable[[RecordError], None] = lambda error: None,
+) -> Iterator[T]:
+    """``make(record, file, line)`` for every row; a bad row raises its :class:`RecordError`, or with
+    ``skip_invalid`` goes to ``skipped`` instead. Errors that end the read raise either way."""
+    for row in rows:
+        try:
+            if isinstance(row.value, RecordError):
+                raise row.value
+            item = make(row.value, row.file, row.line)
+        except RecordError as error:
+            if not (skip_invalid and error.skippable):
+                raise
+            skipped(error)
+            continue
+        yield item
