@@ -206,9 +206,7 @@ def main() -> None:
     settings = Settings(model=args.model)
     options = CorpusOptions.from_settings(settings)
     splits = parse_examples(iter_task_examples(bigbench_task_file(VITAMINC_TASK)))
-    embedder = Embedder(
-        settings.corpus_embedder, settings.corpus_embedder_device, settings.corpus_embed_batch_size
-    )
+    embedder = Embedder.from_settings(settings)
 
     validation = prepare(build(splits["validation"], args.max_claims), options, embedder)
     print(

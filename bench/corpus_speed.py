@@ -114,9 +114,7 @@ def measure(size: int, model: str, top_k: int | None, min_similarity: float | No
     settings = Settings(model=model)
     options = CorpusOptions.from_settings(settings, top_k=top_k, min_similarity=min_similarity)
     scorer = NLIScorer.from_settings(settings)
-    embedder = Embedder(
-        settings.corpus_embedder, settings.corpus_embedder_device, settings.corpus_embed_batch_size
-    )
+    embedder = Embedder.from_settings(settings)
     embedder.encode(["Warm-up sentence for the bi-encoder."])
     scorer.probabilities([("The museum opens at nine.", "The museum is closed all morning.")])
     baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

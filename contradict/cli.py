@@ -38,6 +38,7 @@ from contradict.pairs_io import (
     score_records,
 )
 from contradict.records import READERS, STDIO, RecordError, format_of, source_name
+from contradict.settings import SERVICE_DEFAULTS
 
 app = typer.Typer(
     name="contradict",
@@ -55,9 +56,12 @@ OutputFormat = Enum("OutputFormat", {name: name for name in OUTPUT_FORMATS}, typ
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Bind address. Default: $CONTRADICT_HOST or 127.0.0.1.")
+        str | None,
+        typer.Option(help=f"Bind address. Default: $CONTRADICT_HOST or {SERVICE_DEFAULTS.host}."),
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port. Default: $CONTRADICT_PORT or 8000.")] = None,
+    port: Annotated[
+        int | None, typer.Option(help=f"Port. Default: $CONTRADICT_PORT or {SERVICE_DEFAULTS.port}.")
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(help="Worker processes, each with its own model copy.")
     ] = None,

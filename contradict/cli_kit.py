@@ -56,7 +56,8 @@ def fail_input(error: RecordError, skip_invalid: bool) -> NoReturn:
 
 
 def load_settings(**overrides) -> Settings:
-    """Settings from the environment with the options given on the command line on top."""
+    """Settings from the environment with the options given on the command line on top (by flat
+    name: ``model``, ``batch_size``, ...; None = not given)."""
     try:
         return Settings(**{name: value for name, value in overrides.items() if value is not None})
     except ValidationError as error:
@@ -69,11 +70,11 @@ def load_scorer(settings: Settings) -> NLIScorer:
         return NLIScorer.from_settings(settings)
     except FileNotFoundError as error:
         fail(
-            f"cannot load the model {settings.model!r}: {error}; pass --model FOLDER or set "
+            f"cannot load the model {settings.scoring.model!r}: {error}; pass --model FOLDER or set "
             "CONTRADICT_MODEL (`make model` builds the shipped one)"
         )
     except (OSError, ValueError) as error:  # unreadable weights; LabelMappingError is a ValueError
-        fail(f"cannot load the model {settings.model!r}: {error}")
+        fail(f"cannot load the model {settings.scoring.model!r}: {error}")
 
 
 def progress_bars(quiet: bool, unit: str = "") -> Progress:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from contradict.records import STDIO, Record, RecordError, format_of, read_records, validated
-from contradict.scorer import NLIScorer, PairScore
+from contradict.scorer import PairScore, Scorer
 
 OUTPUT_FORMATS = ("jsonl", "csv")
 DEFAULT_CHUNK_SIZE = 4096
@@ -126,7 +126,7 @@ def result_row(record: PairRecord, score: PairScore) -> dict[str, Any]:
 
 
 def score_records(
-    scorer: NLIScorer,
+    scorer: Scorer,
     records: Iterable[PairRecord],
     *,
     symmetric: bool = False,

@@ -1,7 +1,8 @@
 """The one scoring core: load an NLI cross-encoder, score statement pairs in batches.
 
 The HTTP service, the CLI, the corpus pipeline, the evaluation and the benchmarks all call
-:class:`NLIScorer`; none of them tokenises or maps labels on its own.
+:class:`NLIScorer`; none of them tokenises or maps labels on its own. They are typed against
+:class:`Scorer`, the part of it they use.
 """
 
 from __future__ import annotations
@@ -12,18 +13,22 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from contradict.labels import CONTRADICTION, CONTRADICTION_COLUMN, ENTAILMENT, LABELS, NEUTRAL, label_indices
+from contradict.settings import SCORING_DEFAULTS, Settings
 
 logger = logging.getLogger(__name__)
 
 CALIBRATION_FILE = "calibration.json"
 METRICS_FILE = "metrics.json"
+RUN_ARGS_FILE = "run_args.json"  # training.train's record of its arguments, beside the weights
 Pair = tuple[str, str]
+ProgressFn = Callable[[int], None]  # called with the number of pairs each forward pass scored
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,26 @@ class PairScore:
     label: str
     is_contradiction: bool
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def records_from(probabilities: np.ndarray, threshold: float) -> list[PairScore]:
+    """One :class:`PairScore` per row of calibrated probabilities (``LABELS`` order), its label by
+    :func:`decide_labels` at ``threshold``.
+
+    :meth:`NLIScorer.score` is this over :meth:`NLIScorer.probabilities`; the service's batcher,
+    which combines probabilities from several micro-batches itself, calls it directly.
+    """
+    decided = decide_labels(probabilities, threshold)
+    return [
+        PairScore(
+            **{label: float(row[column]) for column, label in enumerate(LABELS)},
+            label=LABELS[int(index)],
+            is_contradiction=bool(index == CONTRADICTION_COLUMN),
+        )
+        for row, index in zip(probabilities, decided)
+    ]
 
 
 def both_directions(pairs: Sequence[Pair]) -> list[Pair]:
@@ -138,24 +161,93 @@ def resolve_model_folder(name_or_path: str) -> Path | None:
     return None
 
 
+def trained_max_length(folder: Path | None) -> int | None:
+    """The tokens per pair the model in ``folder`` was trained with, as its records say:
+    ``metrics.json``'s ``training.max_length`` (an exported model), else ``run_args.json``'s
+    ``max_length`` (a training.train checkpoint); ``None`` without a record."""
+    if folder is None:
+        return None
+    recorded = _read_json(folder / METRICS_FILE).get("training", {}).get("max_length")
+    if recorded is None:
+        recorded = _read_json(folder / RUN_ARGS_FILE).get("max_length")
+    return int(recorded) if recorded else None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+class Scorer(Protocol):
+    """What the service, the corpus scan and the evaluation use of a scorer.
+
+    :class:`NLIScorer` is the implementation; this names the contract they are typed against.
+    """
+
+    name: str
+    version: str
+    calibration: Calibration
+    max_length: int  # tokens per pair; part of what identifies scores (corpus checkpoints)
+
+    def probabilities(
+        self,
+        pairs: Sequence[Pair],
+        *,
+        symmetric: bool = False,
+        calibrated: bool = True,
+        batch_size: int | None = None,
+        progress: ProgressFn | None = None,
+    ) -> np.ndarray: ...
+
+    def score(
+        self,
+        pairs: Sequence[Pair],
+        *,
+        symmetric: bool = False,
+        batch_size: int | None = None,
+        progress: ProgressFn | None = None,
+    ) -> list[PairScore]: ...
+
+    def token_counts(self, pairs: Sequence[Pair]) -> list[int]:
+        """Tokens per pair, as scored (truncated): the token budget of a caller that batches pairs
+        itself (the service's dynamic batcher)."""
+        ...
+
+    def info(self) -> dict[str, Any]:
+        """Name, version, labels, max length, calibration and test metrics (``GET /v1/model``)."""
+        ...
+
+
 class NLIScorer:
     """Load a sequence-classification NLI model and turn statement pairs into label probabilities.
 
-    Probability columns are always in :data:`contradict.labels.LABELS` order
-    (contradiction, entailment, neutral), whatever order the model's ``id2label`` uses.
+    Two entry points, as sentence-transformers' ``CrossEncoder`` has: :meth:`probabilities` (an
+    array) and :meth:`score` (records). Probability columns are always in
+    :data:`contradict.labels.LABELS` order (contradiction, entailment, neutral), whatever order the
+    model's ``id2label`` uses. Defaults are the settings' (:class:`contradict.settings.ScoringSettings`).
     """
 
     def __init__(
         self,
         model_name_or_path: str,
         *,
-        device: str = "cpu",
-        batch_size: int = 32,
-        max_tokens_per_batch: int = 16384,
-        max_length: int | None = None,
-        num_threads: int | None = None,
+        device: str = SCORING_DEFAULTS.device,
+        batch_size: int = SCORING_DEFAULTS.batch_size,
+        max_tokens_per_batch: int = SCORING_DEFAULTS.max_tokens_per_batch,
+        max_length: int | None = SCORING_DEFAULTS.max_length,
+        num_threads: int | None = SCORING_DEFAULTS.num_threads,
         calibration: Calibration | None = None,
-    ):
+    ) -> None:
+        """Args:
+        model_name_or_path: a local model folder (config, weights, tokenizer) or a hub id.
+        device: torch device.
+        batch_size: max pairs per forward pass.
+        max_tokens_per_batch: max padded tokens per forward pass.
+        max_length: tokens per pair; ``None``: the length the model was trained with when its folder
+            records it (:func:`trained_max_length`), else the tokenizer's limit. Never more than the
+            model's position limit.
+        num_threads: torch intra-op threads; ``None`` keeps torch's default.
+        calibration: overrides the folder's ``calibration.json`` (uncalibrated without one).
+        """
         if num_threads:
             torch.set_num_threads(num_threads)
         self.name_or_path = model_name_or_path
@@ -178,24 +270,25 @@ class NLIScorer:
         tokenizer_max = (
             self.tokenizer.model_max_length if self.tokenizer.model_max_length < 100_000 else model_max
         )
-        self.max_length = min(max_length or tokenizer_max, tokenizer_max, model_max)
+        wanted = max_length or trained_max_length(folder) or tokenizer_max
+        self.max_length = min(wanted, tokenizer_max, model_max)
 
         self.calibration = calibration or (folder and Calibration.from_folder(folder)) or Calibration()
-        self.metrics: dict = {}
-        if folder and (folder / METRICS_FILE).is_file():
-            self.metrics = json.loads((folder / METRICS_FILE).read_text())
+        self.metrics: dict[str, Any] = _read_json(folder / METRICS_FILE) if folder else {}
         self.name = self.metrics.get("name") or (folder.name if folder else model_name_or_path)
         self.version = self.metrics.get("version") or self._weights_digest(folder)
 
     @classmethod
-    def from_settings(cls, settings) -> NLIScorer:
+    def from_settings(cls, settings: Settings) -> NLIScorer:
+        """The scorer the settings describe (``settings.scoring``)."""
+        scoring = settings.scoring
         return cls(
-            settings.model,
-            device=settings.device,
-            batch_size=settings.batch_size,
-            max_tokens_per_batch=settings.max_tokens_per_batch,
-            max_length=settings.max_length,
-            num_threads=settings.num_threads,
+            scoring.model,
+            device=scoring.device,
+            batch_size=scoring.batch_size,
+            max_tokens_per_batch=scoring.max_tokens_per_batch,
+            max_length=scoring.max_length,
+            num_threads=scoring.num_threads,
         )
 
     @staticmethod
@@ -207,7 +300,8 @@ class NLIScorer:
             digest.update(weights.read_bytes())
         return digest.hexdigest()[:12]
 
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
+        """Name, version, source, labels, max length, calibration and test metrics."""
         return {
             "name": self.name,
             "version": self.version,
@@ -218,10 +312,79 @@ class NLIScorer:
             "metrics": self.metrics.get("test", self.metrics),
         }
 
+    # -- scoring ---------------------------------------------------------------------------------
+
+    def probabilities(
+        self,
+        pairs: Sequence[Pair],
+        *,
+        symmetric: bool = False,
+        calibrated: bool = True,
+        batch_size: int | None = None,
+        progress: ProgressFn | None = None,
+    ) -> np.ndarray:
+        """Label probabilities of statement pairs.
+
+        Args:
+            pairs: (premise, hypothesis) pairs.
+            symmetric: score (a, b) and (b, a) and keep, per pair, the row of the direction with the
+                higher contradiction probability (:func:`combine_directions`).
+            calibrated: divide the logits by the calibration temperature (``False``: temperature 1).
+                ``np.log`` of uncalibrated probabilities stands in for the logits wherever a
+                temperature is fitted or applied: log-softmax differs from the logits by one
+                constant per row, which a softmax ignores.
+            batch_size: max pairs per forward pass; ``None``: the scorer's.
+            progress: called with the number of pairs after each forward pass (twice as many in
+                all when symmetric).
+
+        Returns:
+            float32 array of shape (len(pairs), 3), columns in ``LABELS`` order, rows in input
+            order; each row sums to 1.
+        """
+        pairs = list(pairs)
+        if symmetric:
+            both = self.probabilities(
+                both_directions(pairs), calibrated=calibrated, batch_size=batch_size, progress=progress
+            )
+            return combine_both_directions(both)
+        logits = self._logits(pairs, batch_size, progress)[:, self.label_order]
+        return softmax(logits, self.calibration.temperature if calibrated else 1.0)
+
+    def score(
+        self,
+        pairs: Sequence[Pair],
+        *,
+        symmetric: bool = False,
+        batch_size: int | None = None,
+        progress: ProgressFn | None = None,
+    ) -> list[PairScore]:
+        """Score statement pairs as the service returns them.
+
+        Args:
+            pairs, symmetric, batch_size, progress: as for :meth:`probabilities`.
+
+        Returns:
+            One :class:`PairScore` per pair, in input order: calibrated probabilities, the label of
+            the decision rule (:func:`decide_labels`) and ``is_contradiction``.
+        """
+        probabilities = self.probabilities(
+            pairs, symmetric=symmetric, batch_size=batch_size, progress=progress
+        )
+        return records_from(probabilities, self.calibration.threshold)
+
+    def token_counts(self, pairs: Sequence[Pair]) -> list[int]:
+        """Tokens per pair, as scored (truncated to :attr:`max_length`).
+
+        For a caller that forms its own batches (the service's dynamic batcher budgets padded
+        tokens per micro-batch with it); :meth:`probabilities` batches by itself.
+        """
+        return [len(item["input_ids"]) for item in self._encode(pairs)]
+
     # -- tokenisation and batching -------------------------------------------------------------
 
-    def encode(self, pairs: Sequence[Pair]) -> list[list[int]]:
-        """Tokenise pairs as real text pairs (segment ids, [SEP]), truncated longest-first."""
+    def _encode(self, pairs: Sequence[Pair]) -> list[dict[str, list[int]]]:
+        """Tokenise pairs as real text pairs (segment ids, [SEP]), truncated longest-first; one
+        dict of model inputs (``input_ids``, ``attention_mask``, ...) per pair."""
         if not pairs:
             return []
         encoded = self.tokenizer(
@@ -231,9 +394,6 @@ class NLIScorer:
             max_length=self.max_length,
         )
         return [dict(zip(encoded.keys(), values)) for values in zip(*encoded.values())]
-
-    def token_counts(self, pairs: Sequence[Pair]) -> list[int]:
-        return [len(item["input_ids"]) for item in self.encode(pairs)]
 
     def _batches(self, lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
         """Length-sorted batches bounded by pairs and padded tokens, to cut padding."""
@@ -249,14 +409,11 @@ class NLIScorer:
             yield batch
 
     @torch.inference_mode()
-    def logits(
-        self,
-        pairs: Sequence[Pair],
-        batch_size: int | None = None,
-        progress: Callable[[int], None] | None = None,
+    def _logits(
+        self, pairs: Sequence[Pair], batch_size: int | None = None, progress: ProgressFn | None = None
     ) -> np.ndarray:
         """Raw logits in the model's own label order, rows in input order."""
-        encoded = self.encode(pairs)
+        encoded = self._encode(pairs)
         out = np.zeros((len(pairs), len(self.id2label)), dtype=np.float32)
         lengths = [len(item["input_ids"]) for item in encoded]
         for batch in self._batches(lengths, batch_size or self.batch_size):
@@ -267,58 +424,6 @@ class NLIScorer:
                 progress(len(batch))
         return out
 
-    def probabilities(
-        self,
-        pairs: Sequence[Pair],
-        *,
-        symmetric: bool = False,
-        batch_size: int | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> np.ndarray:
-        """Calibrated probabilities, columns (contradiction, entailment, neutral)."""
-        pairs = list(pairs)
-        if symmetric:
-            both = self.probabilities(both_directions(pairs), batch_size=batch_size, progress=progress)
-            return combine_both_directions(both)
-        logits = self.canonical_logits(pairs, batch_size=batch_size, progress=progress)
-        return softmax(logits, self.calibration.temperature)
-
-    def canonical_logits(
-        self,
-        pairs: Sequence[Pair],
-        batch_size: int | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> np.ndarray:
-        """Logits with columns reordered to (contradiction, entailment, neutral)."""
-        return self.logits(pairs, batch_size=batch_size, progress=progress)[:, self.label_order]
-
-    def results(self, probabilities: np.ndarray) -> list[PairScore]:
-        decided = decide_labels(probabilities, self.calibration.threshold)
-        return [
-            PairScore(
-                **{label: float(row[column]) for column, label in enumerate(LABELS)},
-                label=LABELS[int(index)],
-                is_contradiction=bool(index == CONTRADICTION_COLUMN),
-            )
-            for row, index in zip(probabilities, decided)
-        ]
-
-    def score(
-        self,
-        pairs: Sequence[Pair],
-        *,
-        symmetric: bool = False,
-        batch_size: int | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> list[PairScore]:
-        """Score pairs; one :class:`PairScore` per pair, in input order."""
-        return self.results(
-            self.probabilities(pairs, symmetric=symmetric, batch_size=batch_size, progress=progress)
-        )
-
-    def predict(self, premise: str, hypothesis: str, *, symmetric: bool = False) -> PairScore:
-        return self.score([(premise, hypothesis)], symmetric=symmetric)[0]
-
 
 __all__ = [
     "CONTRADICTION",
@@ -327,9 +432,12 @@ __all__ = [
     "Calibration",
     "NLIScorer",
     "PairScore",
+    "Scorer",
     "both_directions",
     "combine_both_directions",
     "combine_directions",
     "decide_labels",
+    "records_from",
     "softmax",
+    "trained_max_length",
 ]

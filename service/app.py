@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from contradict import __version__
-from contradict.scorer import NLIScorer
+from contradict.scorer import NLIScorer, Scorer
 from contradict.settings import Settings, get_settings
 from service import documents, errors, routes
 from service.batcher import DynamicBatcher
@@ -27,7 +27,7 @@ When the service runs with an API key, every route but `/healthz`, `/readyz` and
 """
 
 
-def create_app(settings: Settings | None = None, scorer: NLIScorer | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -> FastAPI:
     """Build the app; the model loads in the batcher's worker thread at start-up unless ``scorer``.
 
     ``/readyz`` turns 200 once the model is loaded and warmed up; until then scoring answers 503.
@@ -35,21 +35,13 @@ def create_app(settings: Settings | None = None, scorer: NLIScorer | None = None
     settings = settings or get_settings()
     metrics = ServiceMetrics()
 
-    def load() -> NLIScorer:
+    def load() -> Scorer:
         return scorer if scorer is not None else NLIScorer.from_settings(settings)
 
-    def on_ready(loaded: NLIScorer) -> None:
+    def on_ready(loaded: Scorer) -> None:
         metrics.model.info({"name": loaded.name, "version": loaded.version})
 
-    batcher = DynamicBatcher(
-        load,
-        max_pairs=settings.batch_max_pairs,
-        max_tokens=settings.batch_max_tokens,
-        max_wait_ms=settings.batch_max_wait_ms,
-        queue_max_pairs=settings.queue_max_pairs,
-        on_batch=metrics.observe_batch,
-        on_ready=on_ready,
-    )
+    batcher = DynamicBatcher.from_settings(load, settings, on_batch=metrics.observe_batch, on_ready=on_ready)
     metrics.track_queue(lambda: batcher.pending)
 
     @asynccontextmanager
@@ -70,8 +62,8 @@ def create_app(settings: Settings | None = None, scorer: NLIScorer | None = None
     app.include_router(routes.build_router(settings))
     app.include_router(documents.build_router(settings))
     # Added last = runs first: metrics see every answer, auth runs before any body is read.
-    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
-    if settings.api_key is not None:
-        app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key.get_secret_value())
+    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.service.max_body_bytes)
+    if settings.service.api_key is not None:
+        app.add_middleware(ApiKeyMiddleware, api_key=settings.service.api_key.get_secret_value())
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics, router=app.router)
     return app

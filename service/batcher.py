@@ -3,8 +3,9 @@
 Why one thread: HF fast tokenizers are not safe to call from several threads, and on CPU one
 forward pass of 32 pairs is far cheaper than 32 passes of one pair. Concurrent requests therefore
 queue their pairs here; the worker gathers pairs from several requests (up to ``max_pairs`` pairs and
-``max_tokens`` padded tokens, waiting at most ``max_wait_ms`` for a batch to fill), scores them with
-:meth:`NLIScorer.probabilities` and hands every request its own rows back on its event loop.
+``max_tokens`` padded tokens, as :meth:`Scorer.token_counts` counts them, waiting at most
+``max_wait_ms`` for a batch to fill), scores them with :meth:`Scorer.probabilities` and hands every
+request its own rows back on its event loop, as records (:func:`records_from`) once all its rows are in.
 A request's pairs may be spread over several micro-batches, so one large request does not block the
 queue for the others any longer than its share.
 """
@@ -24,7 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from contradict.scorer import NLIScorer, PairScore, both_directions, combine_both_directions
+from contradict.scorer import PairScore, Scorer, both_directions, combine_both_directions, records_from
+from contradict.settings import SERVICE_DEFAULTS, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -87,20 +89,21 @@ class DynamicBatcher:
 
     ``load`` builds the scorer inside the worker thread (so the thread that uses the model is the one
     that made it) and a warm-up pass runs before :attr:`ready` turns true. ``on_batch(pairs, seconds)``
-    is called after every micro-batch, for metrics.
+    is called after every micro-batch, for metrics. Limits default to the settings' (``batch_max_pairs``,
+    ``batch_max_tokens``, ``batch_max_wait_ms``, ``queue_max_pairs``).
     """
 
     def __init__(
         self,
-        load: Callable[[], NLIScorer],
+        load: Callable[[], Scorer],
         *,
-        max_pairs: int = 64,
-        max_tokens: int = 16384,
-        max_wait_ms: float = 4.0,
-        queue_max_pairs: int = 16384,
+        max_pairs: int = SERVICE_DEFAULTS.batch_max_pairs,
+        max_tokens: int = SERVICE_DEFAULTS.batch_max_tokens,
+        max_wait_ms: float = SERVICE_DEFAULTS.batch_max_wait_ms,
+        queue_max_pairs: int = SERVICE_DEFAULTS.queue_max_pairs,
         on_batch: Callable[[int, float], None] | None = None,
-        on_ready: Callable[[NLIScorer], None] | None = None,
-    ):
+        on_ready: Callable[[Scorer], None] | None = None,
+    ) -> None:
         self._load = load
         self.max_pairs = max_pairs
         self.max_tokens = max_tokens
@@ -108,7 +111,7 @@ class DynamicBatcher:
         self.queue_max_pairs = queue_max_pairs
         self._on_batch = on_batch
         self._on_ready = on_ready
-        self.scorer: NLIScorer | None = None
+        self.scorer: Scorer | None = None
         self.load_error: BaseException | None = None
         self._inbox: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -119,6 +122,27 @@ class DynamicBatcher:
         self._expected = max_pairs  # pairs the last micro-batch had on offer; the fill target
         self._last_batch_s = 0.0  # model time of the last micro-batch; bounds the fill wait
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        load: Callable[[], Scorer],
+        settings: Settings,
+        *,
+        on_batch: Callable[[int, float], None] | None = None,
+        on_ready: Callable[[Scorer], None] | None = None,
+    ) -> DynamicBatcher:
+        """The batcher with the limits of ``settings.service``."""
+        service = settings.service
+        return cls(
+            load,
+            max_pairs=service.batch_max_pairs,
+            max_tokens=service.batch_max_tokens,
+            max_wait_ms=service.batch_max_wait_ms,
+            queue_max_pairs=service.queue_max_pairs,
+            on_batch=on_batch,
+            on_ready=on_ready,
+        )
 
     # -- state ------------------------------------------------------------------------------------
 
@@ -346,7 +370,7 @@ class DynamicBatcher:
         probabilities = job.probabilities
         if job.symmetric:
             probabilities = combine_both_directions(probabilities)
-        self._resolve(job, self.scorer.results(probabilities))
+        self._resolve(job, records_from(probabilities, self.scorer.calibration.threshold))
 
     def _fail_waiting(self, backlog: deque[_Job]) -> None:
         error = NotReadyError("the service is shutting down")

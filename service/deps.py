@@ -37,9 +37,7 @@ async def get_embedder(request: Request, settings: SettingsDep) -> Embedder:
     """One bi-encoder per app, created on first use (cheap: its weights load on the first encode)."""
     embedder = getattr(request.app.state, "corpus_embedder", None)
     if embedder is None:
-        embedder = Embedder(
-            settings.corpus_embedder, settings.corpus_embedder_device, settings.corpus_embed_batch_size
-        )
+        embedder = Embedder.from_settings(settings)
         request.app.state.corpus_embedder = embedder
     return embedder
 

@@ -25,7 +25,7 @@ def build_router(settings: Settings) -> APIRouter:
     """The documents route, its request limits (documents, characters per document) from ``settings``."""
     router = APIRouter()
     DocumentsRequest = documents_request(
-        settings.corpus_api_max_documents, settings.corpus_api_max_document_chars
+        settings.corpus.api_max_documents, settings.corpus.api_max_document_chars
     )
 
     @router.post(
@@ -61,7 +61,7 @@ def build_router(settings: Settings) -> APIRouter:
             for doc in payload.documents
         ]
         statements, found = await run_in_threadpool(prepare, articles, options, embedder)
-        kept = found.most_similar(settings.corpus_api_max_candidates)
+        kept = found.most_similar(settings.corpus.api_max_candidates)
         scores = await batcher.score(statement_pairs(statements, kept), symmetric=True) if len(kept) else []
         probabilities = np.array(
             [[s.contradiction, s.entailment, s.neutral] for s in scores], dtype=np.float32

@@ -14,7 +14,7 @@ def build_router(settings: Settings) -> APIRouter:
     """Routes whose request limits come from ``settings``."""
     router = APIRouter()
     ContradictionsRequest = contradictions_request(
-        settings.max_pairs_per_request, settings.max_statement_chars
+        settings.service.max_pairs_per_request, settings.service.max_statement_chars
     )
 
     @router.post(

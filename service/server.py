@@ -11,17 +11,16 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from contradict.scorer import resolve_model_folder
-from contradict.settings import Settings
+from contradict.settings import ENV_PREFIX, FLAT_NAMES, GROUPS, NESTED_DELIMITER, Settings
 from service.app import create_app
 
 logger = logging.getLogger(__name__)
-ENV_PREFIX = "CONTRADICT_"
 
 
 def check_model(settings: Settings) -> None:
     """Fail before binding the port when the model folder is plainly missing: a clear message at
     start beats a server that never turns ready. Hub ids are left to transformers."""
-    model = settings.model
+    model = settings.scoring.model
     try:
         folder = resolve_model_folder(model)
     except FileNotFoundError:
@@ -35,8 +34,14 @@ def check_model(settings: Settings) -> None:
 
 def export_settings(settings: Settings) -> None:
     """Put the effective settings into ``CONTRADICT_*`` variables so worker processes see the same
-    values (including ones given as command-line flags)."""
-    for name, value in settings.model_dump().items():
+    values (including ones given as command-line flags): each under its flat name, with the nested
+    spellings, which would win over it, removed."""
+    for group in GROUPS:
+        os.environ.pop(ENV_PREFIX + group.upper(), None)  # a whole group as JSON
+    flat = settings.flat()
+    for name, (group, field) in FLAT_NAMES.items():
+        value = flat[name]
+        os.environ.pop(ENV_PREFIX + (group + NESTED_DELIMITER + field).upper(), None)
         key = ENV_PREFIX + name.upper()
         if value is None:
             os.environ.pop(key, None)
@@ -52,19 +57,20 @@ def app_from_env() -> FastAPI:
 
 
 def run(settings: Settings) -> None:
+    service = settings.service
     logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=service.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings.log()
     check_model(settings)
     options = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": settings.log_level.lower(),
+        "host": service.host,
+        "port": service.port,
+        "log_level": service.log_level.lower(),
         "timeout_graceful_shutdown": 30,
     }
-    if settings.workers == 1:
+    if service.workers == 1:
         uvicorn.run(create_app(settings), **options)
         return
     export_settings(settings)
-    uvicorn.run("service.server:app_from_env", factory=True, workers=settings.workers, **options)
+    uvicorn.run("service.server:app_from_env", factory=True, workers=service.workers, **options)

@@ -7,6 +7,8 @@ real tokenisation and real forward passes.
 
 from __future__ import annotations
 
+import inspect
+import json
 import shutil
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from contradict.labels import (
     canonical_label,
     label_indices,
 )
-from contradict.scorer import Calibration, NLIScorer, decide_labels
+from contradict.scorer import Calibration, NLIScorer, Scorer, decide_labels, records_from, softmax
 
 TEXT = (
     "the river flooded the old town after three days of heavy rain while the mayor stayed in the "
@@ -59,7 +61,7 @@ def varied_model_dir(tiny_model_dir, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("varied-nli")
     model.save_pretrained(folder)
     NLIScorer(str(tiny_model_dir)).tokenizer.save_pretrained(folder)
-    logits = NLIScorer(str(folder)).logits(PAIRS + [(b, a) for a, b in PAIRS])
+    logits = NLIScorer(str(folder))._logits(PAIRS + [(b, a) for a, b in PAIRS])
     with torch.no_grad():
         model.classifier.bias.copy_(torch.from_numpy(-np.median(logits, axis=0)))
     model.save_pretrained(folder)
@@ -127,13 +129,20 @@ def test_score_rows_match_probabilities_and_label_follows_the_decision_rule(scor
         assert abs(result.contradiction + result.entailment + result.neutral - 1) < 1e-5
 
 
+def test_the_scorer_protocol_states_the_cores_signatures():
+    """The Protocol the service, the corpus scan and the evaluation are typed against restates the
+    core's public methods; they must not drift apart."""
+    for name in ("probabilities", "score", "token_counts", "info"):
+        assert inspect.signature(getattr(Scorer, name)) == inspect.signature(getattr(NLIScorer, name)), name
+
+
 def test_empty_input(scorer):
     assert scorer.probabilities([]).shape == (0, 3)
     assert scorer.score([]) == []
 
 
 def test_token_counts_match_encoding(scorer):
-    assert scorer.token_counts(PAIRS) == [len(item["input_ids"]) for item in scorer.encode(PAIRS)]
+    assert scorer.token_counts(PAIRS) == [len(item["input_ids"]) for item in scorer._encode(PAIRS)]
 
 
 # -- symmetric rule ---------------------------------------------------------------------------
@@ -154,7 +163,7 @@ def test_symmetric_keeps_more_contradicting_direction(scorer):
     assert np.all(symmetric[:, 0] >= np.maximum(forward[:, 0], backward[:, 0]) - 1e-6)
     assert sum(progress) == 2 * len(pairs)
     assert [r.as_dict() for r in scorer.score(pairs, symmetric=True)] == [
-        r.as_dict() for r in scorer.results(symmetric)
+        r.as_dict() for r in records_from(symmetric, scorer.calibration.threshold)
     ]
 
 
@@ -197,7 +206,7 @@ def test_label_orders_give_identical_canonical_probabilities(scorer, varied_mode
     permuted = NLIScorer(str(folder))
 
     # The raw outputs really are in the other order ...
-    assert np.allclose(permuted.logits(PAIRS), scorer.logits(PAIRS)[:, rows], atol=1e-5)
+    assert np.allclose(permuted._logits(PAIRS), scorer._logits(PAIRS)[:, rows], atol=1e-5)
     # ... and the canonical probabilities and labels come out the same.
     assert np.allclose(permuted.probabilities(PAIRS), scorer.probabilities(PAIRS), atol=1e-6)
     assert [r.label for r in permuted.score(PAIRS)] == [r.label for r in scorer.score(PAIRS)]
@@ -264,7 +273,7 @@ def test_missing_model_folder_is_reported_as_such(tmp_path):
 def test_long_pair_is_truncated_longest_first(tiny_model_dir):
     scorer = NLIScorer(str(tiny_model_dir), max_length=48)
     long_premise, long_hypothesis, short = sentence(400), sentence(300, 5), "The mayor stayed home."
-    encoded = scorer.encode([(long_premise, short), (long_premise, long_hypothesis)])
+    encoded = scorer._encode([(long_premise, short), (long_premise, long_hypothesis)])
 
     assert scorer.max_length == 48
     assert all(len(item["input_ids"]) == 48 for item in encoded)
@@ -285,6 +294,17 @@ def test_max_length_is_capped_by_the_model(tiny_model_dir):
     assert max(scorer.token_counts([(sentence(500), sentence(500, 7))])) <= 128
 
 
+def test_max_length_defaults_to_the_recorded_training_length(tiny_model_copy):
+    assert NLIScorer(str(tiny_model_copy)).max_length == 128  # no record: the tokenizer's limit
+    (tiny_model_copy / "run_args.json").write_text(json.dumps({"max_length": 40}))
+    assert NLIScorer(str(tiny_model_copy)).max_length == 40  # a training.train checkpoint
+    (tiny_model_copy / "metrics.json").write_text(json.dumps({"training": {"max_length": 32}}))
+    scorer = NLIScorer(str(tiny_model_copy))
+    assert scorer.max_length == 32 == scorer.info()["max_length"]  # an exported model
+    assert max(scorer.token_counts([(sentence(500), sentence(500, 7))])) == 32
+    assert NLIScorer(str(tiny_model_copy), max_length=64).max_length == 64  # the setting wins
+
+
 # -- calibration ------------------------------------------------------------------------------
 
 
@@ -295,21 +315,27 @@ def test_calibration_file_sets_temperature_and_threshold(scorer, varied_model_di
 
     assert calibrated.calibration == Calibration(temperature=2.5, threshold=0.3, rule="test")
     assert calibrated.info()["calibration"]["temperature"] == 2.5
-    logits = scorer.canonical_logits(PAIRS)
+    logits = scorer._logits(PAIRS)  # the varied model's labels are in LABELS order
     expected = np.exp(logits / 2.5) / np.exp(logits / 2.5).sum(axis=1, keepdims=True)
     probabilities = calibrated.probabilities(PAIRS)
     assert np.allclose(probabilities, expected, atol=1e-6)
     # A temperature reshapes confidence but never changes the predicted label.
     assert np.array_equal(probabilities.argmax(axis=1), scorer.probabilities(PAIRS).argmax(axis=1))
-    for row, result in zip(probabilities, calibrated.results(probabilities), strict=True):
+    for row, result in zip(probabilities, calibrated.score(PAIRS), strict=True):
         assert result.is_contradiction == (row[0] >= 0.3)
+    # Uncalibrated: temperature 1 whatever the file says; their log stands in for the logits.
+    uncalibrated = calibrated.probabilities(PAIRS, calibrated=False)
+    assert np.allclose(uncalibrated, scorer.probabilities(PAIRS), atol=1e-7)
+    assert np.allclose(softmax(np.log(uncalibrated), 2.5), probabilities, atol=1e-6)
+    symmetric = calibrated.probabilities(PAIRS, symmetric=True, calibrated=False)
+    assert np.allclose(symmetric, scorer.probabilities(PAIRS, symmetric=True), atol=1e-7)
 
 
 def test_label_and_is_contradiction_follow_the_threshold_not_argmax(tiny_model_copy):
     Calibration(temperature=1.0, threshold=0.3).save(tiny_model_copy)
     calibrated = NLIScorer(str(tiny_model_copy))
     rows = np.array([[0.31, 0.5, 0.19], [0.29, 0.2, 0.51], [0.7, 0.2, 0.1]])
-    results = calibrated.results(rows)
+    results = records_from(rows, calibrated.calibration.threshold)
 
     # Contradiction at 0.31 >= 0.3 wins over an argmax entailment; below it, the larger other label.
     assert [r.label for r in results] == [CONTRADICTION, NEUTRAL, CONTRADICTION]
@@ -319,4 +345,4 @@ def test_label_and_is_contradiction_follow_the_threshold_not_argmax(tiny_model_c
 def test_uncalibrated_defaults(scorer):
     assert (scorer.calibration.temperature, scorer.calibration.threshold) == (1.0, 0.5)
     rows = np.array([[0.5, 0.25, 0.25], [0.49, 0.5, 0.01]])
-    assert [r.is_contradiction for r in scorer.results(rows)] == [True, False]
+    assert [r.is_contradiction for r in records_from(rows, scorer.calibration.threshold)] == [True, False]

@@ -72,11 +72,11 @@ def test_default_threshold_filters(client):
 
 
 def test_candidate_cap_keeps_the_most_similar(client, app):
-    app.state.settings.corpus_api_max_candidates = 2
+    app.state.settings.corpus.api_max_candidates = 2
     try:
         body = client.post(URL, json={"documents": documents(), "threshold": 0.0, "top_k": 3}).json()
     finally:
-        app.state.settings.corpus_api_max_candidates = 4096
+        app.state.settings.corpus.api_max_candidates = 4096
     assert body["candidates"] == 2 and body["candidates_dropped"] > 0
 
 

@@ -13,8 +13,8 @@ from conftest import build_tiny_model
 from prometheus_client.parser import text_string_to_metric_families
 from service_support import LiveServer, body, make_pairs
 
-from contradict.scorer import NLIScorer
-from contradict.settings import Settings
+from contradict.scorer import NLIScorer, records_from
+from contradict.settings import FLAT_NAMES, Settings
 from service.app import create_app
 
 MAX_PAIRS = 1024
@@ -58,7 +58,8 @@ def assert_matches_core(results: list[dict], reference: NLIScorer, pairs, symmet
     got = np.array([[r["contradiction"], r["entailment"], r["neutral"]] for r in results])
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, atol=1e-5)
-    for row, result, core in zip(got, results, reference.results(expected), strict=True):
+    records = records_from(expected, reference.calibration.threshold)
+    for row, result, core in zip(got, results, records, strict=True):
         assert result["label"] == ("contradiction", "entailment", "neutral")[int(np.argmax(row))]
         assert result["is_contradiction"] == core.is_contradiction
 
@@ -126,7 +127,7 @@ def test_a_request_of_the_maximum_size_is_split_over_micro_batches(live, client,
     assert response.status_code == 200, response.text
     assert_matches_core(response.json()["results"], reference, pairs)
     batches = metric(client.get("/metrics").text, "contradict_batch_pairs_count") - batches_before
-    assert batches >= MAX_PAIRS / live.app.state.settings.batch_max_pairs
+    assert batches >= MAX_PAIRS / live.app.state.settings.service.batch_max_pairs
 
 
 # -- bad input ---------------------------------------------------------------------------------------
@@ -425,7 +426,7 @@ def test_exported_settings_reach_worker_processes(tiny_model_dir):
 
     saved = dict(os.environ)
     try:
-        for name in Settings.model_fields:
+        for name in FLAT_NAMES:
             os.environ.pop("CONTRADICT_" + name.upper(), None)
         chosen = settings_for(tiny_model_dir, api_key=API_KEY, batch_max_pairs=7, num_threads=None)
         export_settings(chosen)

@@ -34,10 +34,10 @@ def test_loads_offline_and_labels_map(scorer, shipped_model_dir, monkeypatch):
     "that asks for the mark to go.",
 )
 def test_headline_pair_is_a_contradiction(scorer):
-    result = scorer.predict(*HEADLINE_PAIR)
+    result = scorer.score([HEADLINE_PAIR])[0]
     assert result.label == "contradiction"
     assert result.is_contradiction
-    assert scorer.predict(*HEADLINE_PAIR, symmetric=True).is_contradiction
+    assert scorer.score([HEADLINE_PAIR], symmetric=True)[0].is_contradiction
 
 
 def test_accuracy_smoke_on_clear_pairs(scorer):

@@ -164,7 +164,7 @@ def test_soft_labels_are_the_teacher_softmax_at_the_temperature(tiny_model_dir, 
 
     write_soft_labels(scorer, str(data), output, temperature=2.5)
     hot = np.array([json.loads(line)["probabilities"] for line in output.read_text().splitlines()])
-    assert np.allclose(hot, softmax(scorer.canonical_logits(pairs).astype(np.float64), 2.5), atol=1e-6)
+    assert np.allclose(hot, softmax(scorer._logits(pairs).astype(np.float64), 2.5), atol=1e-6)
     assert np.allclose(hot.sum(axis=1), 1.0, atol=1e-9)
     assert json.loads((tmp_path / "soft" / "soft.jsonl.meta.json").read_text())["temperature"] == 2.5
     with pytest.raises(ValueError, match="validation"):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 import torch
 
-from contradict.scorer import METRICS_FILE, NLIScorer, decide_labels, softmax
+from contradict.scorer import METRICS_FILE, NLIScorer, decide_labels, records_from, softmax
 from training.average_weights import average_weights
+from training.average_weights import main as average_main
 from training.calibrate import calibrate, choose_threshold, fit_temperature
+from training.calibrate import main as calibrate_main
 from training.export import export
 from training.metrics import (
     binary_auroc,
@@ -98,6 +101,18 @@ def test_a_few_training_steps_lower_the_loss_and_save_a_loadable_model(trained_r
     assert scorer.id2label == {0: "contradiction", 1: "entailment", 2: "neutral"}
     results = scorer.score([("statement number 5 about the border", CUES[label]) for label in CUES])
     assert [result.label for result in results] == list(CUES)
+
+
+def test_calibrate_command_writes_the_calibration_into_the_model(trained_run, tmp_path):
+    final, data = trained_run
+    model = tmp_path / "model"
+    shutil.copytree(final, model)
+    report = calibrate_main(["--model", str(model), "--dataset", str(data), "--split", "validation"])
+    assert report["validation_examples"] == 12
+    scorer = NLIScorer(str(model))
+    assert scorer.max_length == 32  # the run's record (run_args.json), as trained
+    assert scorer.calibration.temperature == pytest.approx(report["temperature"])
+    assert scorer.calibration.threshold == report["threshold"]
 
 
 def test_export_ships_fp16_weights_with_calibration_metrics_and_card(trained_run, tiny_model_dir, tmp_path):
@@ -236,7 +251,7 @@ def test_decision_rule_label_and_is_contradiction_never_disagree(tiny_model_dir)
     assert list(decide_labels(probabilities, 0.31)) == [0, 2, 0, 0]
     assert list(decide_labels(probabilities, 0.95)) == [1, 2, 2, 1]
     scorer = NLIScorer(str(tiny_model_dir), calibration=Calibration(threshold=0.31))
-    for score in scorer.results(probabilities):
+    for score in records_from(probabilities, scorer.calibration.threshold):
         assert score.is_contradiction == (score.label == "contradiction")
         assert score.is_contradiction == (score.contradiction >= 0.31)
     rng = np.random.default_rng(0)
@@ -269,6 +284,9 @@ def test_weight_average_is_the_mean_of_the_checkpoints_and_refuses_other_labels(
     assert torch.allclose(mean[name], (a[name] + b[name]) / 2)
     assert NLIScorer(str(soup)).id2label == labels
     assert json.loads((soup / "run_args.json").read_text())["averaged_from"] == [str(first), str(second)]
+    # The command takes the checkpoints positionally, as training/reproduce.sh gives them.
+    again = average_main([str(first), str(second), "--output", str(tmp_path / "again")])
+    assert torch.equal(load_file(again / "model.safetensors")[name], mean[name])
 
     other = build_tiny_model(tmp_path / "c", {0: "entailment", 1: "neutral", 2: "contradiction"})
     with pytest.raises(ValueError, match="differ"):

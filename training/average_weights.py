@@ -13,10 +13,11 @@ import argparse
 import json
 import logging
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, HfArgumentParser
 
 from training.logs import configure_logging
 from training.train import RUN_ARGS_FILE
@@ -57,11 +58,23 @@ def average_weights(checkpoints: list[Path], output: Path) -> Path:
     return output
 
 
+CHECKPOINTS_HELP = "two or more checkpoint folders of one model (same labels)"
+
+
+@dataclass
+class AverageArguments:
+    output: Path = field(metadata={"help": "folder to write the averaged model to"})
+    # HfArgumentParser makes every field an option (--checkpoints A B, accepted but not listed);
+    # main() adds the positional form, the one the usage line above and training/reproduce.sh use.
+    checkpoints: list[Path] = field(default_factory=list, metadata={"help": argparse.SUPPRESS})
+
+
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoints", nargs="+", type=Path)
-    parser.add_argument("--output", type=Path, required=True)
-    args = parser.parse_args(argv)
+    parser = HfArgumentParser(AverageArguments, description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoints", nargs="*", type=Path, default=argparse.SUPPRESS, help=CHECKPOINTS_HELP)
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    if not args.checkpoints:
+        parser.error("the following arguments are required: checkpoints")
     configure_logging()
     return average_weights(args.checkpoints, args.output)
 

@@ -17,12 +17,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from transformers import HfArgumentParser
 
 from contradict.labels import LABELS
 from training.logs import configure_logging
+
+if TYPE_CHECKING:  # the scoring core (torch) loads only when a model is scored
+    from contradict.scorer import Scorer
 
 logger = logging.getLogger("training.behaviour")
 
@@ -36,13 +39,6 @@ class BehaviourCase:
     hypothesis: str
     label: str
     category: str
-
-
-class Scorer(Protocol):
-    """Anything with the core's ``score``: per pair, in order, a record with ``.label`` and
-    ``.contradiction``."""
-
-    def score(self, pairs: Sequence[tuple[str, str]], *, symmetric: bool = ...) -> Sequence[Any]: ...
 
 
 def load_suite(path: Path | str = DEFAULT_SUITE) -> list[BehaviourCase]:

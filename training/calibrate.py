@@ -14,16 +14,32 @@ Fit them on *pooled* validation data (a mixture spec), not on one source.
 
 from __future__ import annotations
 
-import argparse
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+from transformers import HfArgumentParser
 
-from contradict.scorer import Calibration, NLIScorer, decide_labels, softmax
+from contradict.scorer import Calibration, NLIScorer, Pair, Scorer, decide_labels, softmax
 from training.logs import configure_logging
 from training.metrics import expected_calibration_error, macro_f1, negative_log_likelihood
 
 logger = logging.getLogger("training.calibrate")
+
+
+def temperature_free_logits(scorer: Scorer, pairs: Sequence[Pair], **kwargs: Any) -> np.ndarray:
+    """Logits, as far as a temperature can tell, in ``LABELS`` order: the log of the uncalibrated
+    probabilities (``kwargs`` go to :meth:`Scorer.probabilities`).
+
+    log softmax(z) = z - logsumexp(z) differs from the logits z by one constant per row, and a
+    softmax ignores such a constant, so softmax(log p / T) == softmax(z / T) for every T (up to
+    float rounding): fitting or applying a temperature to these is doing it to the logits.
+    """
+    with np.errstate(divide="ignore"):  # a probability that underflowed to 0 is a logit of -inf
+        return np.log(scorer.probabilities(pairs, calibrated=False, **kwargs))
 
 
 def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
@@ -49,7 +65,8 @@ def choose_threshold(probabilities: np.ndarray, gold: np.ndarray) -> float:
 
 
 def calibrate(logits: np.ndarray, gold: np.ndarray) -> tuple[Calibration, dict]:
-    """Fit both parts on canonical-order logits; return the calibration and before/after figures."""
+    """Fit both parts on ``LABELS``-order logits (or :func:`temperature_free_logits`); return the
+    calibration and before/after figures."""
     temperature = fit_temperature(logits, gold)
     before, after = softmax(logits, 1.0), softmax(logits, temperature)
     threshold = choose_threshold(after, gold)
@@ -73,22 +90,25 @@ def calibrate(logits: np.ndarray, gold: np.ndarray) -> tuple[Calibration, dict]:
     return calibration, report
 
 
-def main(argv: list[str] | None = None) -> dict:
-    from pathlib import Path
+@dataclass
+class CalibrateArguments:
+    model: str = field(metadata={"help": "model folder to calibrate (written in place)"})
+    dataset: str = field(
+        default="vitaminc", metadata={"help": "dataset or mixture whose split fits temperature and threshold"}
+    )
+    split: str = field(default="validation", metadata={"help": "split of --dataset"})
 
+
+def main(argv: list[str] | None = None) -> dict:
     from training.evaluate import gold_ids, load_split, pairs_of
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="model folder to calibrate (written in place)")
-    parser.add_argument("--dataset", default="vitaminc")
-    parser.add_argument("--split", default="validation")
-    args = parser.parse_args(argv)
+    parser = HfArgumentParser(CalibrateArguments, description=__doc__.splitlines()[0])
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
     configure_logging()
 
-    scorer = NLIScorer(args.model, calibration=Calibration())
+    scorer = NLIScorer(args.model)
     split = load_split(args.dataset, args.split)
-    logits = scorer.canonical_logits(pairs_of(split))
-    calibration, report = calibrate(logits, gold_ids(split))
+    calibration, report = calibrate(temperature_free_logits(scorer, pairs_of(split)), gold_ids(split))
     calibration.save(Path(args.model))
     logger.info("calibration %s", report)
     return report

@@ -24,8 +24,9 @@ import numpy as np
 from transformers import HfArgumentParser
 
 from contradict.labels import LABELS
-from contradict.scorer import NLIScorer, softmax
+from contradict.scorer import NLIScorer, Scorer, softmax
 from training import behaviour
+from training.calibrate import temperature_free_logits
 from training.data import load_nli_dataset
 from training.logs import configure_logging
 from training.metrics import classification_report
@@ -79,8 +80,9 @@ def gold_ids(split: datasets.Dataset) -> np.ndarray:
     return np.array([index[label] for label in split["label"]], dtype=np.int64)
 
 
-def evaluate(scorer: NLIScorer, split: datasets.Dataset, symmetric: bool = False) -> dict:
-    """Metrics of ``scorer`` on ``split``, calibrated and decided as the service would serve it."""
+def evaluate(scorer: Scorer, split: datasets.Dataset, symmetric: bool = False) -> dict:
+    """Metrics of ``scorer`` on ``split``, calibrated and decided as the service would serve it
+    (without ``symmetric``, uncalibrated figures too, from the same forward passes)."""
     started = time.perf_counter()
     pairs = pairs_of(split)
     gold = gold_ids(split)
@@ -88,7 +90,7 @@ def evaluate(scorer: NLIScorer, split: datasets.Dataset, symmetric: bool = False
         calibrated = scorer.probabilities(pairs, symmetric=True)
         raw = None
     else:
-        logits = scorer.canonical_logits(pairs)
+        logits = temperature_free_logits(scorer, pairs)
         calibrated = softmax(logits, scorer.calibration.temperature)
         raw = softmax(logits, 1.0)
     report = classification_report(calibrated, gold, threshold=scorer.calibration.threshold)
@@ -100,7 +102,7 @@ def evaluate(scorer: NLIScorer, split: datasets.Dataset, symmetric: bool = False
     return report
 
 
-def evaluate_sets(scorer: NLIScorer, names: tuple[str, ...] | list[str] = EVAL_SETS) -> dict[str, dict]:
+def evaluate_sets(scorer: Scorer, names: tuple[str, ...] | list[str] = EVAL_SETS) -> dict[str, dict]:
     """One report per ``source/split``; each source is loaded once."""
     loaded: dict[str, datasets.DatasetDict] = {}
     reports = {}

@@ -25,9 +25,9 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, HfArgumentParser
 
-from contradict.scorer import METRICS_FILE, NLIScorer
+from contradict.scorer import METRICS_FILE, RUN_ARGS_FILE, NLIScorer, trained_max_length
 from training import behaviour
-from training.calibrate import calibrate
+from training.calibrate import calibrate, temperature_free_logits
 from training.data import licence_of, source_names
 from training.evaluate import (
     EVAL_SETS,
@@ -41,7 +41,6 @@ from training.evaluate import (
 )
 from training.logs import configure_logging
 from training.model_card import HEADLINE_PAIR, write_model_card
-from training.train import RUN_ARGS_FILE
 
 logger = logging.getLogger("training.export")
 
@@ -102,16 +101,22 @@ def stage(checkpoint: Path, staging: Path) -> None:
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
-def measure(staging: Path, calibration_data: str, sets: tuple[str, ...] = EVAL_SETS) -> dict:
-    """Calibrate the staged model in place, then measure it as the service will serve it."""
-    scorer = NLIScorer(str(staging))
+def measure(
+    staging: Path, calibration_data: str, sets: tuple[str, ...] = EVAL_SETS, max_length: int | None = None
+) -> dict:
+    """Calibrate the staged model in place, then measure it as the service will serve it.
+
+    ``max_length``: the tokens per pair it was trained with; the staged folder holds no record of it
+    yet (``metrics.json`` is written after), and serving will use it.
+    """
+    scorer = NLIScorer(str(staging), max_length=max_length)
     validation = load_split(calibration_data, "validation")
     calibration, calibration_report = calibrate(
-        scorer.canonical_logits(pairs_of(validation)), gold_ids(validation)
+        temperature_free_logits(scorer, pairs_of(validation)), gold_ids(validation)
     )
     calibration_report["data"] = calibration_data
     calibration.save(staging)
-    scorer = NLIScorer(str(staging))
+    scorer = NLIScorer(str(staging), max_length=max_length)
     reports = evaluate_sets(scorer, sets)
     measured = {
         "calibration": calibration_report,
@@ -186,7 +191,8 @@ def export(
     with tempfile.TemporaryDirectory(dir=output.parent) as tmp:
         staging = Path(tmp) / output.name
         stage(checkpoint, staging)
-        metrics = record(staging, checkpoint, measure(staging, calibration_data, sets), output.name, version)
+        measured = measure(staging, calibration_data, sets, trained_max_length(checkpoint))
+        metrics = record(staging, checkpoint, measured, output.name, version)
         metrics["promoted"] = promote(staging, output, metrics, force)
     return metrics
 

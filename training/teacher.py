@@ -51,6 +51,7 @@ from transformers import HfArgumentParser
 from contradict.labels import LABELS
 from contradict.scorer import NLIScorer, softmax
 from training import fact_verification
+from training.calibrate import temperature_free_logits
 from training.data import load_nli_dataset
 from training.logs import configure_logging
 
@@ -252,7 +253,7 @@ def write_soft_labels(
         done += count
 
     probabilities = softmax(
-        scorer.canonical_logits(pairs, batch_size=batch_size, progress=progress).astype("float64"),
+        temperature_free_logits(scorer, pairs, batch_size=batch_size, progress=progress).astype("float64"),
         temperature,
     )
     output = Path(output)

@@ -38,12 +38,11 @@ from transformers import (
 from transformers.trainer_utils import get_last_checkpoint
 
 from contradict.labels import DEFAULT_ID2LABEL, LABELS
+from contradict.scorer import RUN_ARGS_FILE
 from training.data import load_nli_dataset
 from training.logs import configure_logging
 
 logger = logging.getLogger("training.train")
-
-RUN_ARGS_FILE = "run_args.json"
 
 
 def default_base_model() -> str:

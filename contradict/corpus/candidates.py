@@ -18,6 +18,7 @@ import faiss
 import numpy as np
 
 from contradict.corpus.segment import Statement
+from contradict.settings import CORPUS_DEFAULTS, Settings
 
 ENCODE_CHUNK = 1024  # statements per progress tick; the bi-encoder batches inside a chunk
 SEARCH_CHUNK = 4096  # queries per faiss call, bounds the (queries x k) result arrays
@@ -36,12 +37,23 @@ class Embedder:
     HF fast tokenizers fail when called from two threads at once, so encoding is serialised.
     """
 
-    def __init__(self, path: str | None = None, device: str = "cpu", batch_size: int = 64):
+    def __init__(
+        self,
+        path: str | None = CORPUS_DEFAULTS.embedder,
+        device: str = CORPUS_DEFAULTS.embedder_device,
+        batch_size: int = CORPUS_DEFAULTS.embed_batch_size,
+    ) -> None:
         self.path = path or default_embedder_path()
         self.device = device
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        """The bi-encoder of ``settings.corpus`` (``embedder``, ``embedder_device``, ``embed_batch_size``)."""
+        corpus = settings.corpus
+        return cls(corpus.embedder, corpus.embedder_device, corpus.embed_batch_size)
 
     @property
     def identity(self) -> str:
@@ -79,13 +91,16 @@ class Embedder:
 
 @dataclass(frozen=True)
 class CandidateOptions:
-    top_k: int = 5
-    min_similarity: float = 0.5
+    """How candidates are found; defaults are the settings' (``corpus_top_k``, ``corpus_hnsw_m``, ...),
+    and :meth:`~contradict.corpus.pipeline.CorpusOptions.from_settings` builds them from settings."""
+
+    top_k: int = CORPUS_DEFAULTS.top_k
+    min_similarity: float = CORPUS_DEFAULTS.min_similarity
     within_article: bool = False
-    hnsw_min_statements: int = 20_000
-    hnsw_m: int = 32
-    hnsw_ef_construction: int = 80
-    hnsw_ef_search: int = 64
+    hnsw_min_statements: int = CORPUS_DEFAULTS.hnsw_min_statements
+    hnsw_m: int = CORPUS_DEFAULTS.hnsw_m
+    hnsw_ef_construction: int = CORPUS_DEFAULTS.hnsw_ef_construction
+    hnsw_ef_search: int = CORPUS_DEFAULTS.hnsw_ef_search
 
 
 @dataclass

@@ -93,9 +93,7 @@ def corpus(
         skip_invalid=skip_invalid,
     )
     scorer = load_scorer(settings)
-    embedder = Embedder(
-        settings.corpus_embedder, settings.corpus_embedder_device, settings.corpus_embed_batch_size
-    )
+    embedder = Embedder.from_settings(settings)
     bars = RichProgress(progress_bars(quiet))
     run = CorpusRun(
         path,

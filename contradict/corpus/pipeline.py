@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 import numpy as np
 
@@ -23,6 +23,10 @@ from contradict.corpus.report import write_csv, write_html, write_jsonl
 from contradict.corpus.rows import ranked_rows
 from contradict.corpus.segment import SegmentOptions, Statement, segment_articles
 from contradict.corpus.workdir import WorkDir, fingerprint
+from contradict.settings import CORPUS_DEFAULTS, Settings
+
+if TYPE_CHECKING:
+    from contradict.scorer import Scorer
 
 Pair = tuple[str, str]
 Advance = Callable[[float], None]
@@ -43,38 +47,51 @@ class NoProgress:
 
 @dataclass(frozen=True)
 class CorpusOptions:
+    """Every option of a scan; defaults are the settings' (``corpus_*``), and :meth:`from_settings`
+    is where the settings become segment, candidate and size options."""
+
     segment: SegmentOptions = field(default_factory=SegmentOptions)
     candidates: CandidateOptions = field(default_factory=CandidateOptions)
     limits: Limits = field(default_factory=Limits)
-    threshold: float | None = None  # None: the scorer's calibrated threshold
-    shard_pairs: int = 2048
-    report_max_pairs: int = 200
+    threshold: float | None = CORPUS_DEFAULTS.threshold  # None: the scorer's calibrated threshold
+    shard_pairs: int = CORPUS_DEFAULTS.shard_pairs
+    report_max_pairs: int = CORPUS_DEFAULTS.report_max_pairs
     skip_invalid: bool = False
 
     @classmethod
-    def from_settings(cls, settings, **overrides) -> CorpusOptions:
-        """Options from :class:`Settings`; ``overrides`` (None = keep) come from CLI flags or requests."""
-        given = {key: value for key, value in overrides.items() if value is not None}
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        top_k: int | None = None,
+        min_similarity: float | None = None,
+        threshold: float | None = None,
+        within_article: bool = False,
+        skip_invalid: bool = False,
+    ) -> CorpusOptions:
+        """Options from ``settings.corpus``; the keywords (None = the setting) come from CLI flags or
+        requests."""
+        corpus = settings.corpus
         return cls(
             segment=SegmentOptions(
-                min_chars=settings.corpus_min_statement_chars,
-                min_words=settings.corpus_min_statement_words,
-                max_chars=settings.corpus_max_statement_chars,
+                min_chars=corpus.min_statement_chars,
+                min_words=corpus.min_statement_words,
+                max_chars=corpus.max_statement_chars,
             ),
             candidates=CandidateOptions(
-                top_k=given.get("top_k", settings.corpus_top_k),
-                min_similarity=given.get("min_similarity", settings.corpus_min_similarity),
-                within_article=given.get("within_article", False),
-                hnsw_min_statements=settings.corpus_hnsw_min_statements,
-                hnsw_m=settings.corpus_hnsw_m,
-                hnsw_ef_construction=settings.corpus_hnsw_ef_construction,
-                hnsw_ef_search=settings.corpus_hnsw_ef_search,
+                top_k=corpus.top_k if top_k is None else top_k,
+                min_similarity=corpus.min_similarity if min_similarity is None else min_similarity,
+                within_article=within_article,
+                hnsw_min_statements=corpus.hnsw_min_statements,
+                hnsw_m=corpus.hnsw_m,
+                hnsw_ef_construction=corpus.hnsw_ef_construction,
+                hnsw_ef_search=corpus.hnsw_ef_search,
             ),
-            limits=Limits(settings.corpus_max_documents, settings.corpus_max_document_chars),
-            threshold=given.get("threshold", settings.corpus_threshold),
-            shard_pairs=settings.corpus_shard_pairs,
-            report_max_pairs=settings.corpus_report_max_pairs,
-            skip_invalid=given.get("skip_invalid", False),
+            limits=Limits(corpus.max_documents, corpus.max_document_chars),
+            threshold=corpus.threshold if threshold is None else threshold,
+            shard_pairs=corpus.shard_pairs,
+            report_max_pairs=corpus.report_max_pairs,
+            skip_invalid=skip_invalid,
         )
 
 
@@ -89,7 +106,7 @@ class ScorerInfo:
     max_length: int
 
     @classmethod
-    def of(cls, scorer) -> ScorerInfo:
+    def of(cls, scorer: Scorer) -> ScorerInfo:
         return cls(
             scorer.name,
             scorer.version,
@@ -121,7 +138,7 @@ def prepare(
     return statements, candidate_pairs(statements, embedder, options.candidates)
 
 
-def scorer_fn(scorer) -> ScoreFn:
+def scorer_fn(scorer: Scorer) -> ScoreFn:
     """The default scoring stage: the core, both directions, its own length-sorted batches."""
     return lambda pairs, progress: scorer.probabilities(pairs, symmetric=True, progress=progress)
 
@@ -146,7 +163,7 @@ class CorpusRun:
         path: str | Path,
         output: Path,
         *,
-        scorer,
+        scorer: Scorer,
         embedder: Embedder,
         options: CorpusOptions | None = None,
         csv_path: Path | None = None,

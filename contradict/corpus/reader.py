@@ -25,6 +25,7 @@ from contradict.records import (
     read_records,
     validated,
 )
+from contradict.settings import CORPUS_DEFAULTS
 
 TEXT_SUFFIXES = (".txt", ".md")
 OPTIONAL_FIELDS = ("title", "source", "url", "published")
@@ -51,8 +52,11 @@ class ReadResult:
 
 @dataclass(frozen=True)
 class Limits:
-    max_documents: int = 100_000
-    max_document_chars: int = 1_000_000
+    """Corpus size limits; defaults are the settings' (``corpus_max_documents``,
+    ``corpus_max_document_chars``)."""
+
+    max_documents: int = CORPUS_DEFAULTS.max_documents
+    max_document_chars: int = CORPUS_DEFAULTS.max_document_chars
 
 
 def _field_text(value: object, name: str, file: str, line: int | None) -> str:

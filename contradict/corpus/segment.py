@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pysbd
 
 from contradict.corpus.reader import Article
+from contradict.settings import CORPUS_DEFAULTS
 
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _LINE_BREAKS = re.compile(r"\n\s*")
@@ -35,9 +36,11 @@ class Statement:
 
 @dataclass(frozen=True)
 class SegmentOptions:
-    min_chars: int = 20
-    min_words: int = 4
-    max_chars: int = 1000
+    """Which sentences are statements; defaults are the settings' (``corpus_min_statement_chars``, ...)."""
+
+    min_chars: int = CORPUS_DEFAULTS.min_statement_chars
+    min_words: int = CORPUS_DEFAULTS.min_statement_words
+    max_chars: int = CORPUS_DEFAULTS.max_statement_chars
 
     def keeps(self, text: str) -> bool:
         """Short fragments ("Scroll down for video.") carry no claim; very long ones are not sentences."""
