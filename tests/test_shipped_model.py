@@ -11,6 +11,9 @@ import torch
 from contradict.scorer import NLIScorer
 from training.model_card import HEADLINE_PAIR
 
+# All slow: every test loads the shipped model (skipped where models/ holds none).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def scorer(shipped_model_dir) -> NLIScorer:

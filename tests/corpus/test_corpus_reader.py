@@ -6,10 +6,10 @@ import io
 import json
 
 import pytest
-from corpus_support import ARTICLES, write_jsonl
 
 from contradict.corpus.errors import CorpusError
 from contradict.corpus.reader import Limits, read_corpus, require_articles
+from tests.support.corpus import ARTICLES, write_jsonl
 
 
 def test_jsonl_reads_all_fields(tmp_path):

@@ -164,6 +164,7 @@ def test_run_suite_scores_all_pairs_in_one_call(tiny_model_dir, suite):
     assert scorer.calls == [20]
 
 
+@pytest.mark.slow  # the shipped model
 def test_shipped_model_runs_the_suite(shipped_model_dir, suite, tmp_path, capsys):
     output = tmp_path / "behaviour.json"
     report = behaviour_main(["--model", str(shipped_model_dir), "--output", str(output)])

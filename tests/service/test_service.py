@@ -9,18 +9,21 @@ import socket
 import httpx
 import numpy as np
 import pytest
-from conftest import build_tiny_model
 from prometheus_client.parser import text_string_to_metric_families
-from service_support import LiveServer, body, make_pairs
 
 from contradict.scorer import NLIScorer, records_from
 from contradict.settings import FLAT_NAMES, Settings
 from service.app import create_app
+from tests.support.models import build_tiny_model
+from tests.support.service import LiveServer, body, make_pairs
 
 MAX_PAIRS = 1024
 MAX_CHARS = 500
 MAX_BODY = 200_000
 API_KEY = "s3cret-test-key"
+
+# Every test that talks to a real uvicorn server (the live/client/secured fixtures or its own
+# LiveServer) is marked slow; the two server-entry-point tests at the end are not.
 
 
 def settings_for(model, **overrides) -> Settings:
@@ -79,6 +82,7 @@ def metric(text: str, name: str, **labels: str) -> float:
 # -- scoring ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_concurrent_clients_each_get_their_own_results(live, reference):
     requests = [(make_pairs(1 + i % 5, seed=i), i % 4 == 0) for i in range(32)]
     batched_before = metric(httpx.get(live.url + "/metrics").text, "contradict_batch_pairs_sum")
@@ -100,6 +104,7 @@ def test_concurrent_clients_each_get_their_own_results(live, reference):
     assert batched == sum(len(p) * (2 if s else 1) for p, s in requests)
 
 
+@pytest.mark.slow
 def test_response_shape_and_model_reference(client, reference):
     data = client.post("/v1/contradictions", json=body(make_pairs(2, seed=99))).json()
     assert data["model"] == {"name": reference.name, "version": reference.version}
@@ -110,6 +115,7 @@ def test_response_shape_and_model_reference(client, reference):
     )
 
 
+@pytest.mark.slow
 def test_symmetric_keeps_the_more_contradicting_direction(client, reference):
     pairs = make_pairs(6, seed=7)
     data = client.post("/v1/contradictions", json=body(pairs, symmetric=True)).json()
@@ -120,6 +126,7 @@ def test_symmetric_keeps_the_more_contradicting_direction(client, reference):
     np.testing.assert_allclose(got, np.maximum(forward, backward), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_request_of_the_maximum_size_is_split_over_micro_batches(live, client, reference):
     pairs = make_pairs(MAX_PAIRS, seed=1234)
     batches_before = metric(client.get("/metrics").text, "contradict_batch_pairs_count")
@@ -159,6 +166,7 @@ BAD_JSON_BODIES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(BAD_JSON_BODIES))
 def test_invalid_fields_are_422_naming_the_field_and_limit(client, name):
     payload, field, limit = BAD_JSON_BODIES[name]
@@ -174,6 +182,7 @@ def test_invalid_fields_are_422_naming_the_field_and_limit(client, name):
         assert str(limit) in details[field]["message"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content", "headers", "status", "field"),
     [
@@ -211,6 +220,7 @@ def raw_http(live: LiveServer, request: bytes) -> tuple[int, bytes]:
     return int(head.split()[1]), payload
 
 
+@pytest.mark.slow
 def test_declared_content_length_over_the_limit_is_413_before_the_body_is_sent(live):
     status, payload = raw_http(
         live,
@@ -221,6 +231,7 @@ def test_declared_content_length_over_the_limit_is_413_before_the_body_is_sent(l
     assert str(MAX_BODY) in payload.decode()
 
 
+@pytest.mark.slow
 def test_streamed_body_over_the_limit_is_413(client):
     def chunks():  # chunked transfer: no Content-Length to check up front
         yield b'{"pairs": ['
@@ -234,6 +245,7 @@ def test_streamed_body_over_the_limit_is_413(client):
     assert response.json()["detail"][0]["limit"] == MAX_BODY
 
 
+@pytest.mark.slow
 def test_small_streamed_body_is_accepted(client, reference):
     pairs = make_pairs(3, seed=3)
     encoded = httpx.Request("POST", "http://x", json=body(pairs)).content
@@ -249,6 +261,7 @@ def test_small_streamed_body_is_accepted(client, reference):
     assert_matches_core(response.json()["results"], reference, pairs)
 
 
+@pytest.mark.slow
 def test_unknown_route_and_wrong_method_are_json(client):
     assert client.get("/v1/nothing").json()["error"]
     response = client.get("/v1/contradictions")
@@ -259,11 +272,13 @@ def test_unknown_route_and_wrong_method_are_json(client):
 # -- health, model info, metrics, docs -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "alive", "detail": None}
     assert client.get("/readyz").json()["status"] == "ready"
 
 
+@pytest.mark.slow
 def test_model_info(client, reference):
     info = client.get("/v1/model").json()
     assert info["name"] == reference.name
@@ -274,6 +289,7 @@ def test_model_info(client, reference):
     assert "metrics" in info
 
 
+@pytest.mark.slow
 def test_metrics_exposition(client):
     client.post("/v1/contradictions", json=body(make_pairs(1, seed=5)))
     client.post("/v1/contradictions", json={"pairs": []})
@@ -288,6 +304,7 @@ def test_metrics_exposition(client):
     assert metric(text, "process_resident_memory_bytes") > 0
 
 
+@pytest.mark.slow
 def test_openapi_documents_the_limits(client):
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
@@ -306,6 +323,7 @@ def secured(tiny_model_dir):
     server.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("headers", "status"),
     [
@@ -331,6 +349,7 @@ def test_api_key(secured, headers, status):
         )
 
 
+@pytest.mark.slow
 def test_api_key_leaves_probes_open_and_guards_the_rest(secured):
     assert httpx.get(secured.url + "/healthz").status_code == 200
     assert httpx.get(secured.url + "/readyz").status_code == 200
@@ -339,6 +358,7 @@ def test_api_key_leaves_probes_open_and_guards_the_rest(secured):
     assert httpx.get(secured.url + "/v1/model", headers={"X-API-Key": API_KEY}).status_code == 200
 
 
+@pytest.mark.slow
 def test_no_api_key_configured_means_open(client):
     assert client.post("/v1/contradictions", json=body(make_pairs(1, seed=2))).status_code == 200
 
@@ -346,6 +366,7 @@ def test_no_api_key_configured_means_open(client):
 # -- overload, readiness failures, shutdown --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_full_queue_answers_503_with_retry_after(tiny_model_dir, reference):
     settings = settings_for(tiny_model_dir, queue_max_pairs=4, batch_max_pairs=1, batch_max_wait_ms=0)
     server = LiveServer(create_app(settings)).start()
@@ -382,6 +403,7 @@ def test_full_queue_answers_503_with_retry_after(tiny_model_dir, reference):
         server.stop()
 
 
+@pytest.mark.slow
 def test_model_that_fails_to_load_keeps_readyz_503(tmp_path):
     unmappable = build_tiny_model(tmp_path / "bad", {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"})
     server = LiveServer(create_app(settings_for(unmappable))).start(wait_ready=False)
@@ -401,6 +423,7 @@ def test_model_that_fails_to_load_keeps_readyz_503(tmp_path):
         server.stop()
 
 
+@pytest.mark.slow
 def test_shutdown_stops_the_worker_thread(tiny_model_dir):
     server = LiveServer(create_app(settings_for(tiny_model_dir))).start()
     assert httpx.post(server.url + "/v1/contradictions", json=body(make_pairs(2, seed=4))).status_code == 200

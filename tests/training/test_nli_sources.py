@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from contradict.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL
+from tests.support import paths
 from training import nli_sources
 from training.data import load_mixture, load_nli_dataset, parse_mixture, weighted_sample
 from training.nli_sources import (
@@ -34,7 +35,7 @@ from training.nli_sources import (
     stance_windows,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "nli"
+FIXTURES = paths.FIXTURES / "nli"
 
 
 @pytest.fixture(autouse=True)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import datasets
 import pytest
 
 from contradict.labels import canonical_label
+from tests.support.paths import FIXTURES
 from training import fact_verification
 from training.data import clean_split, load_nli_dataset
 
-FIXTURE = Path(__file__).parent / "fixtures" / "fact_verification_task.json"
+FIXTURE = FIXTURES / "fact_verification_task.json"
 
 
 def parsed_rows() -> list[dict | None]:

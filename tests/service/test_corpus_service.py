@@ -5,12 +5,15 @@ from __future__ import annotations
 import httpx
 import numpy as np
 import pytest
-from corpus_support import ARTICLES
-from service_support import LiveServer
 
 from contradict.scorer import NLIScorer
 from contradict.settings import Settings
 from service.app import create_app
+from tests.support.corpus import ARTICLES
+from tests.support.service import LiveServer
+
+# All slow: every test talks to a real uvicorn server, which loads the real bi-encoder.
+pytestmark = pytest.mark.slow
 
 URL = "/v1/documents/contradictions"
 MAX_DOCUMENTS = 4

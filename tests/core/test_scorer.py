@@ -1,6 +1,7 @@
-"""Unit tests of the scoring core (contradict/scorer.py) and the label mapping (contradict/labels.py).
+"""Unit tests of the scoring core (contradict/scorer.py), its use of the label mapping included; the
+mapping functions themselves (contradict/labels.py) are tested in test_labels.py.
 
-All models are tiny, random and real (tests/conftest.py): the numbers mean nothing as NLI
+All models are tiny, random and real (tests/support/models.py): the numbers mean nothing as NLI
 predictions, but batching, ordering, label mapping, truncation and calibration are exercised on
 real tokenisation and real forward passes.
 """
@@ -15,12 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import build_tiny_model
 from transformers import AutoModelForSequenceClassification
 
 from contradict.labels import (
     CONTRADICTION,
-    ENTAILMENT,
     LABELS,
     NEUTRAL,
     LabelMappingError,
@@ -28,6 +27,7 @@ from contradict.labels import (
     label_indices,
 )
 from contradict.scorer import Calibration, NLIScorer, Scorer, decide_labels, records_from, softmax
+from tests.support.models import build_tiny_model
 
 TEXT = (
     "the river flooded the old town after three days of heavy rain while the mayor stayed in the "
@@ -167,7 +167,7 @@ def test_symmetric_keeps_more_contradicting_direction(scorer):
     ]
 
 
-# -- label mapping ----------------------------------------------------------------------------
+# -- label mapping (the scorer's side; the functions are in test_labels.py) ---------------------
 
 
 def permuted_copy(base_dir, id2label: dict[int, str], folder):
@@ -210,45 +210,6 @@ def test_label_orders_give_identical_canonical_probabilities(scorer, varied_mode
     # ... and the canonical probabilities and labels come out the same.
     assert np.allclose(permuted.probabilities(PAIRS), scorer.probabilities(PAIRS), atol=1e-6)
     assert [r.label for r in permuted.score(PAIRS)] == [r.label for r in scorer.score(PAIRS)]
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("CONTRADICTION", CONTRADICTION),
-        ("Contradictory", CONTRADICTION),
-        ("contradiction ", CONTRADICTION),
-        ("ENTAILMENT", ENTAILMENT),
-        ("Neutral", NEUTRAL),
-        ("not-enough-info", NEUTRAL),
-        ("LABEL_0", None),
-        ("not_entailment", None),
-    ],
-)
-def test_canonical_label(name, expected):
-    assert canonical_label(name) == expected
-
-
-@pytest.mark.parametrize(
-    "id2label",
-    [
-        {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"},
-        {0: "entailment", 1: "not_entailment"},
-        {0: "contradiction", 1: "entailment"},
-        {0: "contradiction", 1: "CONTRADICTION", 2: "neutral"},
-    ],
-)
-def test_label_indices_refuses_unmappable(id2label):
-    with pytest.raises(LabelMappingError):
-        label_indices(id2label)
-
-
-def test_label_indices_accepts_string_keys():
-    assert label_indices({"0": "ENTAILMENT", "1": "NEUTRAL", "2": "CONTRADICTION"}) == {
-        ENTAILMENT: 0,
-        NEUTRAL: 1,
-        CONTRADICTION: 2,
-    }
 
 
 @pytest.mark.parametrize(

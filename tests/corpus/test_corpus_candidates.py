@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from corpus_support import ARTICLES
 
 from contradict.corpus.candidates import CandidateOptions, Embedder, candidate_pairs, find_candidates
 from contradict.corpus.reader import Article
 from contradict.corpus.segment import segment_articles
+from tests.support.corpus import ARTICLES
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -114,6 +114,7 @@ def test_most_similar_keeps_order():
     assert list(zip(top.a, top.b, strict=True)) == sorted(zip(top.a, top.b, strict=True))
 
 
+@pytest.mark.slow  # the real bi-encoder
 def test_real_bi_encoder_pairs_statements_about_the_same_fact():
     articles = [Article(a["id"], a["text"]) for a in ARTICLES]
     statements = segment_articles(articles)

@@ -90,6 +90,7 @@ def trained_run(tiny_model_dir, tmp_path_factory):
     return final, data
 
 
+@pytest.mark.slow  # trains a model (trained_run)
 def test_a_few_training_steps_lower_the_loss_and_save_a_loadable_model(trained_run):
     final, _ = trained_run
     history = json.loads((final / "log_history.json").read_text())
@@ -103,6 +104,7 @@ def test_a_few_training_steps_lower_the_loss_and_save_a_loadable_model(trained_r
     assert [result.label for result in results] == list(CUES)
 
 
+@pytest.mark.slow  # trains a model (trained_run)
 def test_calibrate_command_writes_the_calibration_into_the_model(trained_run, tmp_path):
     final, data = trained_run
     model = tmp_path / "model"
@@ -115,6 +117,7 @@ def test_calibrate_command_writes_the_calibration_into_the_model(trained_run, tm
     assert scorer.calibration.threshold == report["threshold"]
 
 
+@pytest.mark.slow  # trains a model (trained_run)
 def test_export_ships_fp16_weights_with_calibration_metrics_and_card(trained_run, tiny_model_dir, tmp_path):
     final, data = trained_run
     output = tmp_path / "models" / "tiny-nli"
@@ -270,8 +273,9 @@ def test_macro_f1_averages_only_the_labels_present():
 
 
 def test_weight_average_is_the_mean_of_the_checkpoints_and_refuses_other_labels(tmp_path):
-    from conftest import build_tiny_model
     from safetensors.torch import load_file
+
+    from tests.support.models import build_tiny_model
 
     labels = {0: "contradiction", 1: "entailment", 2: "neutral"}
     first = build_tiny_model(tmp_path / "a", labels, seed=1)

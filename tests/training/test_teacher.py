@@ -226,6 +226,7 @@ def test_soft_targets_fall_back_to_the_one_hot_gold_label():
     assert targets == [[0.2, 0.3, 0.5], [0.0, 1.0, 0.0]]
 
 
+@pytest.mark.slow  # trains a model
 def test_distillation_run_matches_teacher_rows_and_lowers_the_loss(tiny_model_dir, tmp_path, caplog):
     data = tmp_path / "data"
     data.mkdir()

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import build_tiny_model
 from typer.testing import CliRunner
 
 from contradict.cli import app
 from contradict.labels import LABELS
 from contradict.pairs_io import PairRecord, read_pairs
 from contradict.scorer import NLIScorer, decide_labels
+from tests.support.models import build_tiny_model
 
 SCORE_COLUMNS = ["contradiction", "entailment", "neutral", "label", "is_contradiction"]
 CONSOLE_SCRIPT = Path(sys.executable).parent / "contradict"
@@ -296,6 +296,7 @@ def run_script(*args: str, stdin: str | None = None, timeout: float = 120) -> su
     )
 
 
+@pytest.mark.slow  # two fresh interpreters import torch and transformers
 def test_console_script_scores_stdin_and_fails_cleanly(tmp_path, tiny_model_dir):
     out = tmp_path / "scores.csv"
     good = run_script(
@@ -317,6 +318,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # a real uvicorn server
 def test_console_script_serve_uses_options(tiny_model_dir):
     port = free_port()
     server = subprocess.Popen(

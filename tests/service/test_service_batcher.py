@@ -6,10 +6,10 @@ import asyncio
 
 import numpy as np
 import pytest
-from service_support import make_pairs
 
 from contradict.scorer import NLIScorer
 from service.batcher import DynamicBatcher, NotReadyError, QueueFullError
+from tests.support.service import make_pairs
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import typer
-from corpus_support import ARTICLES, read_jsonl, write_jsonl
 from typer.testing import CliRunner
 
 from contradict.corpus.candidates import CandidateOptions, Embedder
@@ -17,6 +16,7 @@ from contradict.corpus.command import corpus
 from contradict.corpus.pipeline import CorpusOptions, CorpusRun, scorer_fn
 from contradict.corpus.rows import FLAT_COLUMNS
 from contradict.scorer import NLIScorer
+from tests.support.corpus import ARTICLES, read_jsonl, write_jsonl
 
 # Threshold 0 marks every candidate a contradiction: the tiny random model scores about 1/3.
 OPTIONS = CorpusOptions(
@@ -52,6 +52,7 @@ def run(corpus_file, out: Path, scorer, embedder, options=OPTIONS, **kwargs):
     ).run()
 
 
+@pytest.mark.slow  # the real bi-encoder
 def test_end_to_end_outputs(corpus_file, tmp_path, scorer, embedder):
     out = tmp_path / "out.jsonl"
     result = run(corpus_file, out, scorer, embedder)
@@ -95,6 +96,7 @@ def test_end_to_end_outputs(corpus_file, tmp_path, scorer, embedder):
     assert set(summary["seconds"]) == {"read", "segment", "candidates", "score", "report"}
 
 
+@pytest.mark.slow  # the real bi-encoder
 def test_default_threshold_is_the_models_and_none_reach_it(corpus_file, tmp_path, scorer, embedder):
     options = CorpusOptions(candidates=OPTIONS.candidates, threshold=None)
     out = tmp_path / "out.jsonl"
@@ -108,6 +110,7 @@ class Crash(RuntimeError):
     pass
 
 
+@pytest.mark.slow  # the real bi-encoder
 def test_resume_after_a_crash_is_byte_identical_and_redoes_nothing(corpus_file, tmp_path, scorer, embedder):
     reference = tmp_path / "reference" / "out.jsonl"
     reference.parent.mkdir()
@@ -151,6 +154,7 @@ def test_resume_after_a_crash_is_byte_identical_and_redoes_nothing(corpus_file, 
     assert rescored == [] and out.read_bytes() == reference.read_bytes()
 
 
+@pytest.mark.slow  # the real bi-encoder
 def test_changed_settings_do_not_reuse_stale_work(corpus_file, tmp_path, scorer, embedder):
     out = tmp_path / "out.jsonl"
     run(corpus_file, out, scorer, embedder)
@@ -182,6 +186,7 @@ def invoke(*args: str, input: str | None = None):
     return CliRunner().invoke(app, [str(arg) for arg in args], input=input)
 
 
+@pytest.mark.slow  # the real bi-encoder
 def test_command_writes_all_outputs(corpus_file, tmp_path, tiny_model_dir):
     out = tmp_path / "o.jsonl"
     result = invoke(
@@ -212,6 +217,7 @@ def test_command_bad_input_exits_2_with_the_line(tmp_path, tiny_model_dir, conte
     assert message in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.slow  # the real bi-encoder
 def test_command_csv_missing_column_and_skip_invalid(tmp_path, tiny_model_dir):
     path = tmp_path / "c.csv"
     path.write_text("id,body\n1,x\n")

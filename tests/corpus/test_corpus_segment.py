@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from corpus_support import ARTICLES
-
 from contradict.corpus.reader import Article
 from contradict.corpus.segment import SegmentOptions, paragraphs, segment_articles
+from tests.support.corpus import ARTICLES
 
 TRICKY = [
     # Repeated sentences (pysbd's own spans drift on these), abbreviations, quotes, unicode.

@@ -1,0 +1,1 @@
+"""Tests of the corpus scan, ``contradict.corpus``: reader, segmentation, candidates, pipeline."""

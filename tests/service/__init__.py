@@ -1,0 +1,1 @@
+"""Tests of the HTTP service, ``service``: the pairs and documents routes, the batcher."""

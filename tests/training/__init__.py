@@ -1,0 +1,1 @@
+"""Tests of ``training``: data sources, training, calibration, export, teacher, behaviour suite."""
