@@ -191,7 +191,7 @@ C-vs-E AUROC ranks gold contradictions above gold entailments, the stance measur
 
 Behaviour suite (`training/behaviour_suite.jsonl`, hand-written pairs, forward direction):
 
-{format_table(suite) if suite else "_not run_"}
+{f"```{chr(10)}{format_table(suite)}{chr(10)}```" if suite else "_not run_"}
 
 The project's floors for this model:
 
