@@ -169,10 +169,15 @@ def shipped_selection_score(output: Path) -> float | None:
 
 def promote(staging: Path, output: Path, metrics: dict, force: bool) -> bool:
     new = metrics.get("selection", {}).get("score")
-    old = shipped_selection_score(output)
-    if not force and old is not None and (new is None or new <= old):
-        logger.warning("selection score %s does not beat the shipped model's %.4f: not replaced", new, old)
-        return False
+    old = None
+    if not force and (output / "config.json").is_file():
+        if new is None:
+            logger.warning("no selection score (not every selection set was measured): not replaced")
+            return False
+        old = shipped_selection_score(output)
+        if old is not None and new <= old:
+            logger.warning("selection score %.4f does not beat the shipped %.4f: not replaced", new, old)
+            return False
     if output.exists():
         shutil.rmtree(output)
     shutil.move(str(staging), output)

@@ -137,3 +137,16 @@ def test_missing_columns_are_refused():
     split = datasets.Dataset.from_dict({"text": ["x"], "label": ["neutral"]})
     with pytest.raises(ValueError, match="missing columns"):
         clean_split(split, "train")
+
+
+def test_sdist_link_is_read_from_a_simple_index_page():
+    page = (
+        '<a href="https://files.example/p/bigbench-0.0.1.tar.gz#sha256=aa">bigbench-0.0.1.tar.gz</a><br/>'
+        '<a href="../../packages/95/bigbench-1.0.0.tar.gz#sha256=1bb3">bigbench-1.0.0.tar.gz</a>'
+    )
+    assert fact_verification.sdist_link(page, "bigbench-1.0.0.tar.gz") == (
+        "../../packages/95/bigbench-1.0.0.tar.gz",
+        "1bb3",
+    )
+    with pytest.raises(FileNotFoundError, match="bigbench-2.0.0.tar.gz"):
+        fact_verification.sdist_link(page, "bigbench-2.0.0.tar.gz")
