@@ -137,47 +137,43 @@ def read_snli(folder: Path) -> Splits:
     return {"train": train, "validation": held}
 
 
-def read_snli_mnli_subset(folder: Path) -> Splits:
-    files = {"train": "oie-train.csv", "validation": "oie-devin.csv", "test": "oie-testin.csv"}
+def read_table_splits(
+    folder: Path,
+    source: str,
+    files: dict[str, str],
+    columns: tuple[str, str, str],
+    delimiter: str = ",",
+    quoting: int = csv.QUOTE_MINIMAL,
+) -> Splits:
+    """A table per split, with the premise, hypothesis and label in the named ``columns``."""
+    premise, hypothesis, label = columns
     return {
         split: _kept(
             [
-                row(r["Premise"], r["Hypothesis"], canonical_label(r["GoldLabel"]), r["Premise"])
-                for r in _csv_rows(folder / name)
+                row(r[premise], r[hypothesis], canonical_label(r.get(label) or ""), r[premise])
+                for r in _csv_rows(folder / name, delimiter, quoting)
             ],
-            f"snli_mnli_subset/{split}",
+            f"{source}/{split}",
         )
         for split, name in files.items()
     }
+
+
+def read_snli_mnli_subset(folder: Path) -> Splits:
+    files = {"train": "oie-train.csv", "validation": "oie-devin.csv", "test": "oie-testin.csv"}
+    return read_table_splits(folder, "snli_mnli_subset", files, ("Premise", "Hypothesis", "GoldLabel"))
 
 
 def read_cad(folder: Path) -> Splits:
     files = {"train": "train.tsv", "validation": "dev.tsv"}
-    return {
-        split: _kept(
-            [
-                row(r["sentence1"], r["sentence2"], canonical_label(r["gold_label"]), r["sentence1"])
-                for r in _csv_rows(folder / name, "\t")
-            ],
-            f"cad/{split}",
-        )
-        for split, name in files.items()
-    }
+    return read_table_splits(folder, "cad", files, ("sentence1", "sentence2", "gold_label"), "\t")
 
 
 def read_conjnli(folder: Path) -> Splits:
     files = {"train": "adversarial_train_15k.tsv", "validation": "conj_dev.tsv"}
-    return {
-        split: _kept(
-            [
-                row(r["Premise"], r["Hypothesis"], canonical_label(r.get("Label") or ""), r["Premise"])
-                # A raw TSV: a field that starts with '"' is text, not CSV quoting.
-                for r in _csv_rows(folder / name, "\t", csv.QUOTE_NONE)
-            ],
-            f"conjnli/{split}",
-        )
-        for split, name in files.items()
-    }
+    # A raw TSV: a field that starts with '"' is text, not CSV quoting.
+    columns = ("Premise", "Hypothesis", "Label")
+    return read_table_splits(folder, "conjnli", files, columns, "\t", csv.QUOTE_NONE)
 
 
 def clean_mpe_premise(text: str) -> str:
