@@ -25,12 +25,15 @@ from pathlib import Path
 import datasets
 
 from contradict.labels import DEFAULT_ID2LABEL, LABELS, canonical_label
+from contradict.records import SUFFIXES
 from training import fact_verification, nli_sources
 
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("premise", "hypothesis", "label")
-LOCAL_SUFFIXES = {".jsonl": "json", ".json": "json", ".csv": "csv"}
+# The project's one suffix map (contradict.records), onto the ``datasets`` builder of each format.
+_BUILDERS = {"jsonl": "json", "csv": "csv"}
+LOCAL_SUFFIXES = {suffix: _BUILDERS[fmt] for suffix, fmt in SUFFIXES.items()}
 # Column names used by common hub NLI datasets, mapped onto ours.
 _COLUMN_ALIASES = {
     "sentence1": "premise",
