@@ -36,3 +36,16 @@ def build_tiny_model(folder: Path, id2label: dict[int, str], seed: int = 0) -> P
     tokenizer.model_max_length = 128
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def tiny_training_args(
+    base_model, dataset, output_dir, *, max_steps: int, learning_rate: str, logging_steps: int
+) -> list[str]:
+    """``training.train`` arguments for a short CPU run of a tiny model: no saving, no evaluation."""
+    return [
+        *("--base_model", str(base_model), "--dataset", str(dataset), "--output_dir", str(output_dir)),
+        *("--max_steps", str(max_steps), "--per_device_train_batch_size", "16"),
+        *("--learning_rate", learning_rate, "--logging_steps", str(logging_steps)),
+        *("--save_strategy", "no", "--eval_strategy", "no", "--report_to", "none", "--disable_tqdm", "true"),
+        *("--seed", "1", "--max_length", "32"),
+    ]

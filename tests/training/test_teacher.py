@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from contradict.scorer import NLIScorer, softmax
+from tests.support.models import tiny_training_args
 from training import teacher
 from training.teacher import (
     MPNET_PARTS,
@@ -247,42 +248,11 @@ def test_distillation_run_matches_teacher_rows_and_lowers_the_loss(tiny_model_di
     (tmp_path / "soft.jsonl.meta.json").write_text(json.dumps({"temperature": 2.0}))
 
     caplog.set_level(logging.INFO)
-    final = train_main(
-        [
-            "--base_model",
-            str(tiny_model_dir),
-            "--dataset",
-            str(data),
-            "--soft_labels",
-            str(soft),
-            "--distill_alpha",
-            "0.5",
-            "--distill_temperature",
-            "1",
-            "--output_dir",
-            str(tmp_path / "run"),
-            "--max_steps",
-            "20",
-            "--per_device_train_batch_size",
-            "16",
-            "--learning_rate",
-            "1e-2",
-            "--logging_steps",
-            "4",
-            "--save_strategy",
-            "no",
-            "--eval_strategy",
-            "no",
-            "--report_to",
-            "none",
-            "--disable_tqdm",
-            "true",
-            "--seed",
-            "1",
-            "--max_length",
-            "32",
-        ]
+    args = tiny_training_args(
+        tiny_model_dir, data, tmp_path / "run", max_steps=20, learning_rate="1e-2", logging_steps=4
     )
+    distill = ["--soft_labels", str(soft), "--distill_alpha", "0.5", "--distill_temperature", "1"]
+    final = train_main([*args, *distill])
     assert "soft labels: 32 of 48 training rows matched a teacher row (16 use their one-hot gold label)" in (
         caplog.text
     )

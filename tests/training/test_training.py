@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from contradict.scorer import METRICS_FILE, NLIScorer, decide_labels, records_from, softmax
+from tests.support.models import tiny_training_args
 from training.average_weights import average_weights
 from training.average_weights import main as average_main
 from training.calibrate import calibrate, choose_threshold, fit_temperature
@@ -58,34 +59,9 @@ def trained_run(tiny_model_dir, tmp_path_factory):
     write_split(data / "validation.jsonl", 12)
     write_split(data / "test.jsonl", 12)
     final = train_main(
-        [
-            "--base_model",
-            str(tiny_model_dir),
-            "--dataset",
-            str(data),
-            "--output_dir",
-            str(tmp_path / "run"),
-            "--max_steps",
-            "80",
-            "--per_device_train_batch_size",
-            "16",
-            "--learning_rate",
-            "3e-3",
-            "--logging_steps",
-            "5",
-            "--save_strategy",
-            "no",
-            "--eval_strategy",
-            "no",
-            "--report_to",
-            "none",
-            "--disable_tqdm",
-            "true",
-            "--seed",
-            "1",
-            "--max_length",
-            "32",
-        ]
+        tiny_training_args(
+            tiny_model_dir, data, tmp_path / "run", max_steps=80, learning_rate="3e-3", logging_steps=5
+        )
     )
     return final, data
 
