@@ -301,11 +301,14 @@ class NLIScorer:
         return digest.hexdigest()[:12]
 
     def info(self) -> dict[str, Any]:
-        """Name, version, source, labels, max length, calibration and test metrics."""
+        """Name, version, labels, max length, calibration and test metrics.
+
+        Never where the model sits on disk: this is public (``GET /v1/model``), and an absolute path
+        tells a caller about the server's file system. Name and version identify the model.
+        """
         return {
             "name": self.name,
             "version": self.version,
-            "source": self.name_or_path,
             "labels": {str(k): v for k, v in sorted(self.id2label.items())},
             "max_length": self.max_length,
             "calibration": asdict(self.calibration),

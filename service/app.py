@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from contradict import __version__
 from contradict.scorer import NLIScorer, Scorer
 from contradict.settings import Settings, get_settings
-from service import documents, errors, routes
+from service import docs, documents, errors, routes
 from service.batcher import DynamicBatcher
 from service.guards import ApiKeyMiddleware, BodyGuardMiddleware
 from service.metrics import RequestMetricsMiddleware, ServiceMetrics
@@ -53,7 +53,15 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
             await asyncio.to_thread(batcher.stop)
             logger.info("batcher stopped")
 
-    app = FastAPI(title="contradict", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # docs_url/redoc_url None: FastAPI's own pages load from a CDN; service.docs serves them offline.
+    app = FastAPI(
+        title="contradict",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     # What the routes use, through the typed dependencies of service.deps.
     app.state.settings = settings
     app.state.batcher = batcher
@@ -61,6 +69,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     errors.install(app)
     app.include_router(routes.build_router(settings))
     app.include_router(documents.build_router(settings))
+    docs.install(app)
     # Added last = runs first: metrics see every answer, auth runs before any body is read.
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.service.max_body_bytes)
     if settings.service.api_key is not None:

@@ -13,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import error_response, field_error
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/redoc", "/openapi.json"})
+OPEN_PREFIXES = ("/docs/",)  # the docs' own assets (service.docs) and the OAuth2 redirect page
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -25,6 +26,10 @@ def presented_key(headers: Headers) -> str | None:
     return headers.get("x-api-key")
 
 
+def is_open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+
+
 class ApiKeyMiddleware:
     """Require the API key on every path but health, readiness and the docs."""
 
@@ -33,7 +38,7 @@ class ApiKeyMiddleware:
         self.expected = api_key.encode("utf-8")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
         key = presented_key(Headers(scope=scope))

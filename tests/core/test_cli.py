@@ -172,7 +172,10 @@ def test_model_defaults_to_environment(tmp_path, tiny_model_dir, monkeypatch):
     result = invoke("model-info")
 
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["source"] == str(tiny_model_dir)
+    info = json.loads(result.stdout)
+    assert info["name"] == tiny_model_dir.name
+    # Name and version, never where the model sits on disk.
+    assert str(tiny_model_dir.parent) not in result.stdout and "source" not in info
 
 
 # -- bad input --------------------------------------------------------------------------------

@@ -279,7 +279,7 @@ def test_health_and_readiness(client):
 
 
 @pytest.mark.slow
-def test_model_info(client, reference):
+def test_model_info(client, reference, tiny_model_dir):
     info = client.get("/v1/model").json()
     assert info["name"] == reference.name
     assert info["version"] == reference.version
@@ -287,6 +287,8 @@ def test_model_info(client, reference):
     assert info["max_length"] == reference.max_length
     assert info["calibration"]["threshold"] == pytest.approx(reference.calibration.threshold)
     assert "metrics" in info
+    # The server's file system stays private: no folder of the model appears in the answer.
+    assert str(tiny_model_dir.parent) not in client.get("/v1/model").text
 
 
 @pytest.mark.slow

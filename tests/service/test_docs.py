@@ -1,0 +1,63 @@
+"""The API docs work offline: /docs and /redoc reference only assets the server itself answers."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pytest
+
+from contradict.settings import Settings
+from service.app import create_app
+from tests.support.service import LiveServer
+
+API_KEY = "docs-test-key"
+
+
+class _References(HTMLParser):
+    """Every URL a page makes the browser fetch: script src, link href, img src."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        wanted = {"script": "src", "link": "href", "img": "src"}.get(tag)
+        for name, value in attrs:
+            if name == wanted and value:
+                self.urls.append(value)
+
+
+def references(html: str) -> list[str]:
+    parser = _References()
+    parser.feed(html)
+    return parser.urls
+
+
+@pytest.fixture(scope="module")
+def secured_docs(tiny_model_dir):
+    """With an API key set: the docs must still open without one (they are public)."""
+    server = LiveServer(create_app(Settings(model=str(tiny_model_dir), api_key=API_KEY))).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_page_and_every_asset_come_from_the_server(secured_docs, page):
+    base = secured_docs.url
+    answer = httpx.get(base + page)
+    assert answer.status_code == 200
+    urls = references(answer.text)
+    # Swagger UI: its bundle, CSS and favicon; ReDoc: its standalone bundle and favicon.
+    assert len(urls) >= 2, urls
+    for url in urls:
+        absolute = urljoin(base + page, url)
+        assert urlsplit(absolute).netloc == urlsplit(base).netloc, f"{page} loads {url} from elsewhere"
+        asset = httpx.get(absolute)
+        assert asset.status_code == 200, url
+        assert len(asset.content) > 1000, url  # a real bundle, not an error page
+    assert "googleapis" not in answer.text and "cdn.jsdelivr" not in answer.text
+    # The spec the page renders is served too.
+    assert httpx.get(base + "/openapi.json").json()["info"]["title"] == "contradict"
