@@ -24,6 +24,7 @@ from contradict.cli_kit import (
     load_scorer,
     load_settings,
     progress_bars,
+    refuse_overwriting_input,
     report_skipped,
 )
 from contradict.corpus.command import corpus
@@ -121,6 +122,7 @@ def score(
         fail(str(error))
     if input != STDIO and not os.path.isfile(input):
         fail(f"input file {input} not found")
+    refuse_overwriting_input(input, [output])
 
     started = time.perf_counter()
     stats = ReadStats()

@@ -7,7 +7,9 @@ message on stderr and exit status 2, never a traceback: these are user errors, n
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -23,7 +25,7 @@ from rich.progress import (
 )
 from transformers.utils import logging as hf_logging
 
-from contradict.records import RecordError
+from contradict.records import STDIO, RecordError
 from contradict.scorer import NLIScorer
 from contradict.settings import Settings
 
@@ -53,6 +55,18 @@ def fail_input(error: RecordError, skip_invalid: bool) -> NoReturn:
     """Stop on a bad row (or input), saying where it is and whether ``--skip-invalid`` would help."""
     hint = " (--skip-invalid skips such rows)" if error.skippable and not skip_invalid else ""
     fail(f"{error}{hint}")
+
+
+def refuse_overwriting_input(source: str | Path, outputs: Sequence[str | Path | None]) -> None:
+    """Fail when an output would replace the input file (``-o corpus.jsonl`` on ``corpus.jsonl``):
+    the results would silently overwrite the data they came from."""
+    if str(source) == STDIO or not os.path.isfile(source):
+        return
+    for output in outputs:
+        if output is None or str(output) == STDIO or not os.path.exists(output):
+            continue
+        if os.path.samefile(source, output):
+            fail(f"the output {output} is the input file {source}; write the results elsewhere")
 
 
 def load_settings(**overrides) -> Settings:

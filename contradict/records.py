@@ -14,6 +14,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -77,14 +78,54 @@ def read_jsonl(stream: IO[bytes], source: str, required: Required = ()) -> Itera
             reason = f"invalid JSON: {error.msg} (column {error.colno})"
             yield Row(source, number, RecordError(reason, source, number))
             continue
-        except (ValueError, RecursionError) as error:  # e.g. an integer too long, nesting too deep
-            yield Row(source, number, RecordError(f"invalid JSON: {error}", source, number))
+        except RecursionError:
+            yield Row(source, number, RecordError("invalid JSON: nested too deeply", source, number))
+            continue
+        except ValueError as error:  # Python's cap on integer digits (CVE-2020-10735)
+            yield Row(source, number, RecordError(f"invalid JSON: {_number_reason(error)}", source, number))
             continue
         if not isinstance(value, dict):
             reason = f"expected a JSON object, got {type(value).__name__}"
             yield Row(source, number, RecordError(reason, source, number))
             continue
+        bad = _unencodable_field(value) if "\\u" in text else None
+        if bad is not None:
+            reason = f"field {bad!r} holds an escaped lone surrogate (\\ud800-\\udfff), not Unicode text"
+            yield Row(source, number, RecordError(reason, source, number))
+            continue
         yield Row(source, number, value)
+
+
+def _number_reason(error: ValueError) -> str:
+    """A readable reason for the integer-digits cap, which otherwise names a Python function."""
+    digits = re.search(r"value has (\d+) digits", str(error))
+    if digits is None:
+        return str(error)
+    return f"a number with {digits.group(1)} digits (at most {sys.get_int_max_str_digits()})"
+
+
+def _unencodable_field(record: Record) -> str | None:
+    """The first top-level field holding a string that is not encodable as UTF-8, else None.
+
+    JSON can escape a lone surrogate (``"\\ud800"``); Python decodes it into a ``str`` that every
+    later step (tokenizers, hashing, writing UTF-8) refuses with a traceback, so such a row is bad
+    input, reported here like any other. Nested values are walked without recursion.
+    """
+    for name, value in record.items():
+        stack = [name, value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return name
+            elif isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+    return None
 
 
 def read_csv(stream: IO[bytes], source: str, required: Required = ()) -> Iterator[Row]:
@@ -93,7 +134,8 @@ def read_csv(stream: IO[bytes], source: str, required: Required = ()) -> Iterato
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # article texts can be long
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
-        reader = csv.reader(text)
+        # strict: an unterminated quote is an error, not a field that swallows every later row.
+        reader = csv.reader(text, strict=True)
         try:
             header = next(reader, None)
         except (csv.Error, UnicodeDecodeError) as error:
@@ -113,7 +155,7 @@ def read_csv(stream: IO[bytes], source: str, required: Required = ()) -> Iterato
                 return
             except (csv.Error, UnicodeDecodeError) as error:
                 # The reader cannot resynchronise after a broken record; no row after it is trustworthy.
-                reason = not_utf8(error) if isinstance(error, UnicodeDecodeError) else str(error)
+                reason = not_utf8(error) if isinstance(error, UnicodeDecodeError) else _csv_reason(error)
                 raise RecordError(f"unreadable CSV ({reason})", source, line, skippable=False) from error
             if not fields:
                 continue  # a blank line
@@ -124,6 +166,13 @@ def read_csv(stream: IO[bytes], source: str, required: Required = ()) -> Iterato
             yield Row(source, line, dict(zip(header, fields)))  # a short row lacks its last fields
     finally:
         text.detach()  # leave the underlying stream (maybe stdin) to its owner
+
+
+def _csv_reason(error: csv.Error) -> str:
+    reason = str(error)
+    if reason == "unexpected end of data":
+        return "a quoted field is never closed: unterminated quote"
+    return reason
 
 
 READERS: dict[str, Callable[[IO[bytes], str, Required], Iterator[Row]]] = {

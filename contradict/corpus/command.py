@@ -21,6 +21,7 @@ from contradict.cli_kit import (
     load_scorer,
     load_settings,
     progress_bars,
+    refuse_overwriting_input,
     report_skipped,
 )
 from contradict.corpus.candidates import Embedder
@@ -83,6 +84,7 @@ def corpus(
 
     Restarting an interrupted run with the same arguments resumes from its checkpoints.
     """
+    refuse_overwriting_input(path, [output, csv, report])
     settings = load_settings(model=model, batch_size=batch_size)
     options = CorpusOptions.from_settings(
         settings,

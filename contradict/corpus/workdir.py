@@ -25,7 +25,9 @@ def fingerprint(*parts: object) -> str:
     """Stable short hash of JSON-able parts (dicts are key-sorted)."""
     digest = hashlib.sha256()
     for part in parts:
-        digest.update(json.dumps(part, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+        digest.update(
+            json.dumps(part, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass")
+        )
         digest.update(b"\0")
     return digest.hexdigest()[:16]
 
