@@ -17,15 +17,20 @@ import typer
 
 from contradict.cli_kit import (
     BatchSizeOption,
+    DeviceOption,
     ModelOption,
     QuietOption,
+    SkipInvalidOption,
+    ThresholdOption,
     fail,
     fail_input,
     load_scorer,
     load_settings,
+    plural,
     progress_bars,
     refuse_overwriting_input,
     report_skipped,
+    widen_help_without_tty,
 )
 from contradict.corpus.command import corpus
 from contradict.pairs_io import (
@@ -38,7 +43,7 @@ from contradict.pairs_io import (
     read_pairs,
     score_records,
 )
-from contradict.records import READERS, STDIO, RecordError, format_of, source_name
+from contradict.records import READERS, STDIO, RecordError, format_of, sniff_stdin_format, source_name
 from contradict.settings import SERVICE_DEFAULTS
 
 app = typer.Typer(
@@ -48,6 +53,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+widen_help_without_tty(sys.stdout)
 
 # Choices for --input-format and --format: every format the record readers / the writer know.
 InputFormat = Enum("InputFormat", {name: name for name in READERS}, type=str)
@@ -94,17 +100,17 @@ def score(
         typer.Option("--format", "-f", help="Output format. Default: from the output suffix, else jsonl."),
     ] = None,
     input_format: Annotated[
-        InputFormat | None, typer.Option(help="Input format. Default: from the input suffix, else jsonl.")
+        InputFormat | None,
+        typer.Option(help="Input format. Default: from the input suffix; on stdin, from the content."),
     ] = None,
     batch_size: BatchSizeOption = None,
     symmetric: Annotated[
         bool, typer.Option("--symmetric", help="Score both directions and keep the more contradicting one.")
     ] = False,
+    threshold: ThresholdOption = None,
     model: ModelOption = None,
-    device: Annotated[str | None, typer.Option(help="torch device, e.g. cpu or cuda.")] = None,
-    skip_invalid: Annotated[
-        bool, typer.Option("--skip-invalid", help="Count and skip malformed rows instead of stopping.")
-    ] = False,
+    device: DeviceOption = None,
+    skip_invalid: SkipInvalidOption = False,
     chunk_size: Annotated[
         int, typer.Option(min=1, help="Pairs read and scored at a time.")
     ] = DEFAULT_CHUNK_SIZE,
@@ -116,7 +122,8 @@ def score(
     id (when given), premise, hypothesis, contradiction, entailment, neutral, label, is_contradiction.
     """
     try:
-        in_fmt = format_of(input, input_format and input_format.value)
+        explicit = input_format and input_format.value
+        in_fmt = sniff_stdin_format() if input == STDIO and not explicit else format_of(input, explicit)
         out_fmt = output_format(output, fmt and fmt.value)
     except (RecordError, OutputError) as error:
         fail(str(error))
@@ -141,6 +148,7 @@ def score(
                 scorer,
                 records,
                 symmetric=symmetric,
+                threshold=threshold,
                 chunk_size=chunk_size,
                 progress=lambda done: progress.advance(task, done / directions),
             ):
@@ -161,8 +169,8 @@ def score(
         seconds = time.perf_counter() - started
         destination = "stdout" if output in (None, STDIO) else output
         typer.echo(
-            f"scored {stats.read} pairs from {source_name(input)} to {destination}: skipped {stats.skipped} "
-            f"invalid, {contradictions} contradictions, {seconds:.1f} s",
+            f"scored {plural(stats.read, 'pair')} from {source_name(input)} to {destination}: skipped "
+            f"{stats.skipped} invalid, {plural(contradictions, 'contradiction')}, {seconds:.1f} s",
             err=True,
         )
 

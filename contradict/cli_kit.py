@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import IO, Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -24,6 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from transformers.utils import logging as hf_logging
+from typer import rich_utils
 
 from contradict.records import STDIO, RecordError
 from contradict.scorer import NLIScorer
@@ -44,6 +45,30 @@ ModelOption = Annotated[
 ]
 BatchSizeOption = Annotated[int | None, typer.Option(min=1, help="Pairs per forward pass.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")]
+# Options that `score` and `corpus` share are declared once here, so they read and behave alike.
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Contradiction probability from which a pair is a contradiction. Default: the model's.",
+    ),
+]
+DeviceOption = Annotated[str | None, typer.Option(help="torch device of the NLI model, e.g. cpu or cuda.")]
+SkipInvalidOption = Annotated[
+    bool, typer.Option("--skip-invalid", help="Count and skip malformed rows instead of stopping.")
+]
+# Help laid out without a terminal (CI logs, pipes): rich defaults to 80 columns there and cuts
+# option names ("--min-similari…"); this is wide enough for every option of every command.
+HELP_WIDTH_WITHOUT_TTY = 120
+
+
+def widen_help_without_tty(stdout: IO[str]) -> None:
+    """Lay help out :data:`HELP_WIDTH_WITHOUT_TTY` columns wide (or ``$COLUMNS`` if wider) when
+    ``stdout`` is no terminal; ``$TERMINAL_WIDTH`` (typer's own setting) still wins."""
+    if rich_utils.MAX_WIDTH is None and not stdout.isatty():
+        columns = os.environ.get("COLUMNS", "")
+        rich_utils.MAX_WIDTH = max(HELP_WIDTH_WITHOUT_TTY, int(columns) if columns.isdigit() else 0)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -106,9 +131,14 @@ def progress_bars(quiet: bool, unit: str = "") -> Progress:
     )
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 pair``, ``2 pairs``, ``0 pairs``: summary lines read as sentences (regular nouns only)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def report_skipped(messages: Sequence[str], count: int) -> None:
     """The first skipped rows' messages, then how many more were skipped."""
     for message in messages[:SHOWN_SKIPPED]:
         typer.echo(f"skipped: {message}", err=True)
     if count > SHOWN_SKIPPED:
-        typer.echo(f"skipped: ... and {count - SHOWN_SKIPPED} more invalid rows", err=True)
+        typer.echo(f"skipped: ... and {plural(count - SHOWN_SKIPPED, 'more invalid row')}", err=True)

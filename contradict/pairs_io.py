@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from contradict.records import STDIO, Record, RecordError, format_of, read_records, validated
-from contradict.scorer import PairScore, Scorer
+from contradict.scorer import PairScore, Scorer, records_from
 
 OUTPUT_FORMATS = ("jsonl", "csv")
 DEFAULT_CHUNK_SIZE = 4096
@@ -28,6 +28,8 @@ PREMISE_FIELDS = ("premise", "sentence1")
 HYPOTHESIS_FIELDS = ("hypothesis", "sentence2")
 ID_FIELD = "id"
 SCORE_FIELDS = ("contradiction", "entailment", "neutral", "label", "is_contradiction")
+# Booleans in every CSV the commands write (score and corpus alike): JSON's spelling, as in the JSONL.
+CSV_BOOLEANS = {True: "true", False: "false"}
 # Kept messages of skipped rows: enough to see what is wrong, bounded for million-row files.
 MAX_KEPT_ERRORS = 20
 
@@ -130,18 +132,23 @@ def score_records(
     records: Iterable[PairRecord],
     *,
     symmetric: bool = False,
+    threshold: float | None = None,
     batch_size: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Score ``records`` one chunk at a time; yields each chunk's output rows, in input order.
 
-    ``progress`` receives the number of model rows per forward pass (two per pair when symmetric).
+    ``threshold`` (None: the model's calibrated one) decides label and ``is_contradiction`` by the
+    one decision rule of the core. ``progress`` receives the number of model rows per forward pass
+    (two per pair when symmetric).
     """
+    cut = scorer.calibration.threshold if threshold is None else threshold
     for chunk in chunked(records, chunk_size):
-        scores = scorer.score(
+        probabilities = scorer.probabilities(
             [record.pair for record in chunk], symmetric=symmetric, batch_size=batch_size, progress=progress
         )
+        scores = records_from(probabilities, cut)
         yield [result_row(record, score) for record, score in zip(chunk, scores, strict=True)]
 
 
@@ -211,4 +218,4 @@ class ResultWriter:
                     f"output row {offset} has an id but the first row had none; CSV output needs the "
                     "same columns in every row (give every input row an id, or none)"
                 )
-            writer.writerow({**row, "is_contradiction": "true" if row["is_contradiction"] else "false"})
+            writer.writerow({**row, "is_contradiction": CSV_BOOLEANS[row["is_contradiction"]]})

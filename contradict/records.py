@@ -208,6 +208,33 @@ def format_of(path: str | None, explicit: str | None = None, *, default: str = "
     return SUFFIXES[suffix]
 
 
+SNIFF_BYTES = 4096
+
+
+def sniff_stdin_format(stdin: IO | None = None) -> str:
+    """The format of what waits on stdin, told from its first non-blank character without consuming
+    it: ``{`` (or ``[``) starts JSONL, anything else is taken as a CSV header. Piped input has no
+    suffix to go by, and ``cat pairs.csv | contradict score -`` should just work."""
+    stream = stdin if stdin is not None else sys.stdin
+    head = _peek(getattr(stream, "buffer", None) or stream)
+    text = head.decode("utf-8", "ignore") if isinstance(head, bytes) else head
+    first = text.lstrip("\ufeff \t\r\n")[:1]
+    return "jsonl" if first in ("", "{", "[") else "csv"
+
+
+def _peek(stream: IO) -> bytes | str:
+    """The first bytes of ``stream``, left unread: a buffered pipe peeks, a seekable one rewinds."""
+    peek = getattr(stream, "peek", None)
+    if peek is not None:
+        return peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    if stream.seekable():
+        position = stream.tell()
+        head = stream.read(SNIFF_BYTES)
+        stream.seek(position)
+        return head
+    return b""
+
+
 @contextlib.contextmanager
 def open_binary(path: str, stdin: IO | None = None) -> Iterator[IO[bytes]]:
     """``path`` opened for reading bytes; ``-`` is ``stdin`` (default ``sys.stdin``), whose binary

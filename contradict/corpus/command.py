@@ -14,12 +14,16 @@ from rich.progress import Progress, TaskID
 
 from contradict.cli_kit import (
     BatchSizeOption,
+    DeviceOption,
     ModelOption,
     QuietOption,
+    SkipInvalidOption,
+    ThresholdOption,
     fail,
     fail_input,
     load_scorer,
     load_settings,
+    plural,
     progress_bars,
     refuse_overwriting_input,
     report_skipped,
@@ -57,7 +61,10 @@ class RichProgress:
 
 
 PathArg = Annotated[
-    str, typer.Argument(help="Folder of .txt/.md files, a .jsonl or .csv file, or - (JSONL on stdin).")
+    str,
+    typer.Argument(
+        help="Folder of .txt/.md files, a .jsonl or .csv file, or - (stdin, JSONL or CSV by its content)."
+    ),
 ]
 
 
@@ -68,24 +75,37 @@ def corpus(
     report: Annotated[Path | None, typer.Option("--report", dir_okay=False, help="HTML report.")] = None,
     top_k: Annotated[int | None, typer.Option(min=1, help="Neighbours per statement.")] = None,
     min_similarity: Annotated[float | None, typer.Option(min=-1.0, max=1.0, help="Cosine floor.")] = None,
-    threshold: Annotated[
-        float | None, typer.Option(min=0.0, max=1.0, help="Contradiction cut-off (default: the model's).")
-    ] = None,
-    within_article: Annotated[bool, typer.Option(help="Also pair statements of the same article.")] = False,
-    skip_invalid: Annotated[bool, typer.Option(help="Count and skip bad rows instead of stopping.")] = False,
+    threshold: ThresholdOption = None,
+    within_article: Annotated[
+        bool, typer.Option("--within-article", help="Also pair statements of the same article.")
+    ] = False,
+    skip_invalid: SkipInvalidOption = False,
     quiet: QuietOption = False,
     model: ModelOption = None,
     batch_size: BatchSizeOption = None,
+    device: DeviceOption = None,
+    headlines: Annotated[
+        bool,
+        typer.Option(
+            "--headlines-as-statements",
+            help="Score headlines (titles) as statements too. Default: a headline is context only.",
+        ),
+    ] = False,
     work_dir: Annotated[
         Path | None, typer.Option(file_okay=False, help="Checkpoint folder. Default: OUT.jsonl.work")
     ] = None,
+    keep_checkpoints: Annotated[
+        bool, typer.Option("--keep-checkpoints", help="Keep the checkpoint folder after a finished run.")
+    ] = False,
 ) -> None:
     """Find statements that contradict each other across the articles of a corpus.
 
-    Restarting an interrupted run with the same arguments resumes from its checkpoints.
+    Checkpoints go to OUT.jsonl.work/ (--work-dir): kept when a run fails or is interrupted, so the
+    same command resumes from them, and removed once the run has finished (--keep-checkpoints keeps
+    them, e.g. to re-run with another --threshold without scoring again).
     """
     refuse_overwriting_input(path, [output, csv, report])
-    settings = load_settings(model=model, batch_size=batch_size)
+    settings = load_settings(model=model, batch_size=batch_size, device=device)
     options = CorpusOptions.from_settings(
         settings,
         top_k=top_k,
@@ -93,6 +113,7 @@ def corpus(
         threshold=threshold,
         within_article=within_article,
         skip_invalid=skip_invalid,
+        headline_statements=headlines,
     )
     scorer = load_scorer(settings)
     embedder = Embedder.from_settings(settings)
@@ -112,19 +133,38 @@ def corpus(
         with bars:
             result = run.run()
     except CorpusError as exc:
+        _note_kept(run)
         fail_input(exc, skip_invalid)
     except OSError as exc:
+        _note_kept(run)
         fail(f"{exc.filename or ''}: {exc.strerror or exc}", code=1)
+    except KeyboardInterrupt:
+        _note_kept(run)
+        raise typer.Exit(130) from None
+    removed = None if keep_checkpoints else run.remove_checkpoints()
     if not quiet:
-        _print_summary(run, result.summary, output)
+        _print_summary(run, result.summary, output, removed)
 
 
-def _print_summary(run: CorpusRun, summary: dict, output: Path) -> None:
+def _note_kept(run: CorpusRun) -> None:
+    """Say where the finished work of a failed run is, and that the same command resumes from it."""
+    if run.work.root.is_dir():
+        typer.echo(f"checkpoints kept in {run.work.root}/: run the same command again to resume", err=True)
+
+
+def _print_summary(run: CorpusRun, summary: dict, output: Path, removed: Path | None) -> None:
     report_skipped([str(error) for error in run.skipped], len(run.skipped))
     seconds = ", ".join(f"{stage} {value:.1f}s" for stage, value in summary["seconds"].items())
-    counts = (
-        f"{summary['articles']} articles, {summary['statements']} statements, "
-        f"{summary['candidates']} candidate pairs, {summary['contradictions']} contradictions "
-        f"(threshold {summary['threshold']:.3f}) -> {output}"
+    counts = ", ".join(
+        plural(summary[key], noun)
+        for key, noun in (
+            ("articles", "article"),
+            ("statements", "statement"),
+            ("candidates", "candidate pair"),
+            ("contradictions", "contradiction"),
+        )
     )
-    typer.echo(f"{counts}\n{seconds}", err=True)
+    lines = [f"{counts} (threshold {summary['threshold']:.3f}) -> {output}", seconds]
+    if removed is not None:
+        lines.append(f"removed the checkpoints {removed}/ (--keep-checkpoints keeps them)")
+    typer.echo("\n".join(lines), err=True)

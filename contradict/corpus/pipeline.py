@@ -7,6 +7,7 @@ again with the same arguments picks up the finished stages and shards and writes
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ import numpy as np
 
 from contradict.corpus.candidates import CandidateOptions, Candidates, Embedder, candidate_pairs
 from contradict.corpus.errors import CorpusError
-from contradict.corpus.reader import Article, Limits, read_corpus, require_articles
+from contradict.corpus.reader import Article, Limits, read_corpus, require_articles, statement_view
 from contradict.corpus.report import write_csv, write_html, write_jsonl
 from contradict.corpus.rows import ranked_rows
 from contradict.corpus.segment import SegmentOptions, Statement, segment_articles
@@ -57,6 +58,7 @@ class CorpusOptions:
     shard_pairs: int = CORPUS_DEFAULTS.shard_pairs
     report_max_pairs: int = CORPUS_DEFAULTS.report_max_pairs
     skip_invalid: bool = False
+    headline_statements: bool = False  # True: headlines are scored too, not only shown as context
 
     @classmethod
     def from_settings(
@@ -68,6 +70,7 @@ class CorpusOptions:
         threshold: float | None = None,
         within_article: bool = False,
         skip_invalid: bool = False,
+        headline_statements: bool = False,
     ) -> CorpusOptions:
         """Options from ``settings.corpus``; the keywords (None = the setting) come from CLI flags or
         requests."""
@@ -92,6 +95,7 @@ class CorpusOptions:
             shard_pairs=corpus.shard_pairs,
             report_max_pairs=corpus.report_max_pairs,
             skip_invalid=skip_invalid,
+            headline_statements=headline_statements,
         )
 
 
@@ -130,11 +134,16 @@ def statement_pairs(statements: Sequence[Statement], candidates: Candidates) -> 
     return [(statements[a].text, statements[b].text) for a, b in zip(candidates.a, candidates.b, strict=True)]
 
 
+def segmentable(articles: Sequence[Article], options: CorpusOptions) -> list[Article]:
+    """The articles as segmentation sees them: headlines blanked unless they count as statements."""
+    return list(articles) if options.headline_statements else [statement_view(a) for a in articles]
+
+
 def prepare(
     articles: Sequence[Article], options: CorpusOptions, embedder: Embedder
 ) -> tuple[list[Statement], Candidates]:
     """Segment and pair in one go, without checkpoints: for small, interactive corpora (HTTP)."""
-    statements = segment_articles(articles, options.segment)
+    statements = segment_articles(segmentable(articles, options), options.segment)
     return statements, candidate_pairs(statements, embedder, options.candidates)
 
 
@@ -181,6 +190,7 @@ class CorpusRun:
         self.csv_path = csv_path
         self.report_path = report_path
         self.work = WorkDir(work_dir or self.output.with_name(self.output.name + ".work"))
+        self.own_work_dir = work_dir is None  # OUT.jsonl.work holds nothing but this run's files
         self.score_fn = score_fn or scorer_fn(scorer)
         self.progress = progress or NoProgress()
         self.stdin = stdin
@@ -210,7 +220,7 @@ class CorpusRun:
                 Statement(a, s, start, end, articles[a].text[start:end], ps, pe)
                 for a, s, start, end, ps, pe in cached
             ]
-        statements = segment_articles(articles, self.options.segment, progress=advance)
+        statements = segment_articles(segmentable(articles, self.options), self.options.segment, advance)
         self.work.write_json(
             name, [[s.article, s.sentence, s.start, s.end, s.para_start, s.para_end] for s in statements]
         )
@@ -256,7 +266,8 @@ class CorpusRun:
     def keys(self, articles: list[Article]) -> dict[str, str]:
         opts = self.options
         texts = fingerprint([(a.id, a.text) for a in articles])
-        statements = fingerprint("statements", texts, asdict(opts.segment))
+        headlines = None if opts.headline_statements else [a.headline_end for a in articles]
+        statements = fingerprint("statements", texts, asdict(opts.segment), headlines)
         candidates = fingerprint("candidates", statements, asdict(opts.candidates), self.embedder.identity)
         scores = fingerprint("scores", candidates, asdict(ScorerInfo.of(self.scorer)), opts.shard_pairs)
         return {
@@ -286,6 +297,24 @@ class CorpusRun:
             self.write(rows, summary, articles)
         summary["seconds"]["report"] = timer.seconds["report"]
         return CorpusResult(articles, statements, candidates, probabilities, rows, summary)
+
+    def remove_checkpoints(self) -> Path | None:
+        """Delete the checkpoints once the outputs are written (a failed run keeps them to resume).
+
+        The default folder (``OUT.jsonl.work``) is removed whole; a ``--work-dir`` given by the user
+        loses only this module's files, and itself only when nothing else is left in it. Returns
+        the folder when it was there, else None.
+        """
+        root = self.work.root
+        if not root.is_dir():
+            return None
+        if self.own_work_dir:
+            shutil.rmtree(root)
+        else:
+            self.work.prune(set())
+            if not any(root.iterdir()):
+                root.rmdir()
+        return root
 
     def summary(self, articles, skipped: int, statements, rows: list[dict], threshold: float) -> dict:
         return {

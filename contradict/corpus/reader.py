@@ -1,15 +1,22 @@
 """Read a corpus of articles from a folder, a JSONL file, a CSV file or stdin.
 
-Files and stdin are read by :mod:`contradict.records`; this module adds folders and the article
-rules. Every bad row becomes a :class:`CorpusError` naming the file and line, because users feed
+Files and stdin are read by :mod:`contradict.records`; this module adds folders, the article rules
+and which line of an article is its headline. A headline is context for the report, not a claim to
+score ("Harbour Bridge marks its anniversary" contradicts nothing), so :attr:`Article.headline_end`
+marks it and :func:`statement_view` hides it from segmentation. A text file has no title field, so
+its first line is a headline only when the file names it one (a ``# Heading``) or when it looks like
+one: short, without a sentence end. A first line that is a 60-word paragraph is body text.
+
+Every bad row becomes a :class:`CorpusError` naming the file and line, because users feed
 hand-made exports with thousands of rows and need to find the one that broke; with
 ``skip_invalid`` the bad rows are counted and reported instead of stopping the run.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
@@ -23,6 +30,7 @@ from contradict.records import (
     format_of,
     not_utf8,
     read_records,
+    sniff_stdin_format,
     validated,
 )
 from contradict.settings import CORPUS_DEFAULTS
@@ -31,7 +39,11 @@ TEXT_SUFFIXES = (".txt", ".md")
 OPTIONAL_FIELDS = ("title", "source", "url", "published")
 REQUIRED_FIELDS = ("id", "text")
 REQUIRED_COLUMNS = tuple((name,) for name in REQUIRED_FIELDS)
-MAX_TITLE_CHARS = 200
+# A first line is taken for a headline only within these bounds, and without a sentence end.
+MAX_HEADLINE_CHARS = 200
+MAX_HEADLINE_WORDS = 20
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_FIRST_LINE = re.compile(r"[^\S\n]*(\S[^\n]*)")
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,8 @@ class Article:
     source: str = ""
     url: str = ""
     published: str = ""
+    # Characters at the start of ``text`` that are the headline (context, not statements); 0: none.
+    headline_end: int = 0
 
 
 @dataclass
@@ -93,7 +107,56 @@ def make_article(record: Record, file: str, line: int | None, limits: Limits) ->
             line,
         )
     extra = {name: _field_text(record.get(name), name, file, line) for name in OPTIONAL_FIELDS}
-    return Article(id=article_id, text=text, **extra)
+    return Article(id=article_id, text=text, headline_end=headline_end(text, extra["title"]), **extra)
+
+
+def _first_line(text: str) -> re.Match | None:
+    """The first non-blank line; group 1 is its text, without leading blanks."""
+    return _FIRST_LINE.search(text)
+
+
+def _bare(line: str) -> str:
+    return line.strip().lstrip("#").strip()
+
+
+def headline_end(text: str, title: str) -> int:
+    """Where the headline at the top of ``text`` ends: the first line when it is the ``title`` (an
+    export that repeats the title in the text, or a text file's headline), else 0."""
+    first = _first_line(text)
+    if first is None or not title or _bare(first.group(1)) != title.strip():
+        return 0
+    return first.end()
+
+
+def looks_like_headline(line: str) -> bool:
+    """Short, and no sentence end: "Harbour Bridge marks its anniversary", not a paragraph."""
+    line = line.strip()
+    return (
+        0 < len(line) <= MAX_HEADLINE_CHARS
+        and len(line.split()) <= MAX_HEADLINE_WORDS
+        and not _SENTENCE_END.search(line)
+    )
+
+
+def text_file_title(text: str) -> str:
+    """A text file's title: its first line when it is named one (``# Heading``) or looks like one
+    and more text follows; "" otherwise (its first line is then body text, and scored)."""
+    first = _first_line(text)
+    if first is None or not text[first.end() :].strip():
+        return ""
+    line = first.group(1)
+    if line.startswith("#") or looks_like_headline(line):
+        return _bare(line)
+    return ""
+
+
+def statement_view(article: Article) -> Article:
+    """The article as segmentation should see it: the headline blanked out (same length, line
+    breaks kept), so every statement offset still points into the original text."""
+    if not article.headline_end:
+        return article
+    head = re.sub(r"[^\n]", " ", article.text[: article.headline_end])
+    return replace(article, text=head + article.text[article.headline_end :])
 
 
 def _folder_records(folder: Path) -> Iterator[Row]:
@@ -112,15 +175,7 @@ def _folder_records(folder: Path) -> Iterator[Row]:
         except UnicodeDecodeError as exc:
             yield Row(str(path), None, CorpusError(not_utf8(exc), str(path)))
             continue
-        yield Row(str(path), None, {"id": relative, "text": text, "title": _title_of(text, path)})
-
-
-def _title_of(text: str, path: Path) -> str:
-    for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if line:
-            return line[:MAX_TITLE_CHARS]
-    return path.stem
+        yield Row(str(path), None, {"id": relative, "text": text, "title": text_file_title(text)})
 
 
 def read_corpus(
@@ -130,7 +185,8 @@ def read_corpus(
     limits: Limits | None = None,
     stdin: IO | None = None,
 ) -> ReadResult:
-    """Read every article; ``'-'`` reads JSONL from ``stdin`` (default ``sys.stdin``)."""
+    """Read every article; ``'-'`` reads JSONL or CSV (told from the content) from ``stdin``
+    (default ``sys.stdin``)."""
     limits = limits or Limits()
     file = STDIN_NAME if str(path) == STDIO else str(path)
     rows = _rows(path, stdin)
@@ -157,7 +213,8 @@ def read_corpus(
 def _rows(path: str | Path, stdin: IO | None) -> Iterator[Row]:
     """Records of a folder (one per text file), of stdin (JSONL) or of a file in a known format."""
     if str(path) == STDIO:
-        return read_records(STDIO, "jsonl", required=REQUIRED_COLUMNS, stdin=stdin)
+        fmt = sniff_stdin_format(stdin)
+        return read_records(STDIO, fmt, required=REQUIRED_COLUMNS, stdin=stdin)
     path = Path(path)
     if path.is_dir():
         return _folder_records(path)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from contradict.corpus.rows import FLAT_COLUMNS, flat_row
 from contradict.corpus.workdir import atomic_write_text
+from contradict.pairs_io import CSV_BOOLEANS
 
 CONTEXT_CHARS = 300  # paragraph context shown on each side of a highlighted sentence
 CLOSEST_CALLS = 10  # shown when nothing reaches the threshold
@@ -43,7 +44,9 @@ def write_csv(rows: Sequence[dict], path: Path) -> None:
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=FLAT_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(flat_row(row) for row in rows)
+    for row in rows:
+        flat = flat_row(row)
+        writer.writerow({**flat, "is_contradiction": CSV_BOOLEANS[flat["is_contradiction"]]})
     atomic_write_text(Path(path), buffer.getvalue())
 
 

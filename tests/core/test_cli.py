@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -136,6 +137,84 @@ def test_stdin_csv_to_stdout_csv(tiny_model_dir):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [row["hypothesis"] for row in rows] == ["A dog barks.", "The door is closed."]
     assert list(rows[0]) == ["premise", "hypothesis", *SCORE_COLUMNS]
+
+
+def test_stdin_format_is_told_from_the_content(tiny_model_dir, scorer):
+    """`cat pairs.csv | contradict score -`: no suffix to go by, so the content decides."""
+    text = "\ufeffpremise,hypothesis\nA cat sleeps.,A dog barks.\nThe door is open.,The door is closed.\n"
+    result = invoke("score", "-", "--model", tiny_model_dir, stdin=text)
+
+    assert result.exit_code == 0, result.output
+    rows = read_jsonl(result.stdout)  # output stays JSONL on stdout unless --format says otherwise
+    pairs = [("A cat sleeps.", "A dog barks."), ("The door is open.", "The door is closed.")]
+    assert [(row["premise"], row["hypothesis"]) for row in rows] == pairs
+    assert_scores_match(rows, pairs, scorer)
+    # JSONL on stdin is still JSONL, leading blank lines and all.
+    jsonl = "\n\n" + "".join(json.dumps({"premise": p, "hypothesis": h}) + "\n" for p, h in pairs)
+    again = invoke("score", "-", "--model", tiny_model_dir, stdin=jsonl)
+    assert again.exit_code == 0 and read_jsonl(again.stdout) == rows
+
+
+def test_threshold_decides_label_and_flag(tmp_path, tiny_model_dir, scorer):
+    source = write_jsonl(tmp_path / "pairs.jsonl", ROWS)
+    pairs = [(r["premise"], r["hypothesis"]) for r in ROWS]
+    contradiction = scorer.probabilities(pairs)[:, 0]
+    cut = float(np.median(contradiction))  # half the pairs on each side
+    result = invoke("score", source, "--threshold", cut, "--model", tiny_model_dir)
+
+    assert result.exit_code == 0, result.output
+    rows = read_jsonl(result.stdout)
+    expected = [bool(p >= cut) for p in contradiction]
+    assert [row["is_contradiction"] for row in rows] == expected and 0 < sum(expected) < len(rows)
+    assert [row["label"] == "contradiction" for row in rows] == expected  # one decision rule
+    out_of_range = invoke("score", source, "--threshold", "1.5", "--model", tiny_model_dir)
+    assert out_of_range.exit_code == 2 and "--threshold" in out_of_range.output
+
+
+def test_summary_counts_read_as_sentences(tmp_path, tiny_model_dir):
+    source = write_jsonl(tmp_path / "one.jsonl", ROWS[:1])
+    result = invoke("score", source, "--threshold", 0, "--model", tiny_model_dir)
+    assert result.exit_code == 0, result.output
+    assert "scored 1 pair from" in result.stderr and "1 contradiction," in result.stderr
+
+
+def test_score_and_corpus_share_the_options_they_have_in_common():
+    """Same name, same meaning, same spelling, help and type: declared once in contradict.cli_kit."""
+    import typer.main
+
+    commands = typer.main.get_command(app).commands
+    options = {
+        name: {param.name: param for param in commands[name].params if param.param_type_name == "option"}
+        for name in ("score", "corpus")
+    }
+    shared = options["score"].keys() & options["corpus"].keys()
+    assert {"threshold", "model", "batch_size", "device", "skip_invalid", "quiet", "output"} <= shared
+    for name in shared - {"output"}:  # -o is a pairs file in one, the ranked pairs in the other
+        score, corpus = options["score"][name], options["corpus"][name]
+        assert spelled(score) == spelled(corpus), name
+
+
+def spelled(option) -> tuple:
+    return (option.opts, option.secondary_opts, option.help, option.is_flag, option.min, option.max)
+
+
+@pytest.mark.parametrize("command", ["score", "corpus", "serve"])
+def test_help_is_not_cut_without_a_terminal(command):
+    """CI logs and pipes have no terminal; option names and help must still be whole."""
+    env = {**os.environ, "COLUMNS": "80"}
+    env.pop("TERMINAL_WIDTH", None)
+    result = subprocess.run(
+        [str(CONSOLE_SCRIPT), command, "--help"], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "…" not in result.stdout, result.stdout
+    names = {
+        "score": ["--input-format", "--skip-invalid", "--chunk-size", "--threshold"],
+        "corpus": ["--min-similarity", "--within-article", "--headlines-as-statements", "--keep-checkpoints"],
+        "serve": ["--workers"],
+    }
+    for name in names[command]:
+        assert name in result.stdout
 
 
 def test_symmetric_output_matches_core(tmp_path, tiny_model_dir, scorer):
@@ -299,7 +378,7 @@ def run_script(*args: str, stdin: str | None = None, timeout: float = 120) -> su
     )
 
 
-@pytest.mark.slow  # two fresh interpreters import torch and transformers
+@pytest.mark.slow  # three fresh interpreters import torch and transformers
 def test_console_script_scores_stdin_and_fails_cleanly(tmp_path, tiny_model_dir):
     out = tmp_path / "scores.csv"
     good = run_script(
@@ -308,6 +387,12 @@ def test_console_script_scores_stdin_and_fails_cleanly(tmp_path, tiny_model_dir)
     assert good.returncode == 0, good.stderr
     assert [row["id"] for row in csv.DictReader(out.open(newline=""))] == ["a", "2"]
     assert "scored 2 pairs" in good.stderr
+    # `cat pairs.csv | contradict score -`: a real pipe, peeked at, not consumed.
+    piped = run_script(
+        "score", "-", "--model", tiny_model_dir, stdin="premise,hypothesis\nIt rained.,It was dry.\n"
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert [row["hypothesis"] for row in read_jsonl(piped.stdout)] == ["It was dry."]
 
     bad = run_script("score", "-", "--model", tiny_model_dir, stdin=GOOD + "\n" + '{"premise": ""}\n')
     assert bad.returncode == 2

@@ -4,6 +4,7 @@ ranking, HTML, resuming after a crash, stale checkpoints, and the command's erro
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -196,8 +197,54 @@ def test_command_writes_all_outputs(corpus_file, tmp_path, tiny_model_dir):
     assert result.exit_code == 0, result.output
     assert "3 articles" in result.stderr and "contradictions" in result.stderr
     assert read_jsonl(out) and (tmp_path / "o.csv").is_file() and (tmp_path / "o.html").is_file()
-    quiet = invoke(corpus_file, "-o", out, "--model", tiny_model_dir, "--quiet")
+    # One CSV boolean spelling for every command (`score` writes the same).
+    with (tmp_path / "o.csv").open(newline="", encoding="utf-8") as handle:
+        assert {row["is_contradiction"] for row in csv.DictReader(handle)} == {"true"}
+    # A finished run leaves no checkpoints behind, and says so.
+    assert not (tmp_path / "o.jsonl.work").exists()
+    assert f"removed the checkpoints {tmp_path / 'o.jsonl.work'}/" in result.stderr
+    quiet = invoke(corpus_file, "-o", out, "--model", tiny_model_dir, "--quiet", "--keep-checkpoints")
     assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert (tmp_path / "o.jsonl.work").is_dir()  # --keep-checkpoints
+
+
+@pytest.mark.slow  # the real bi-encoder
+def test_command_summary_counts_read_as_sentences(tmp_path, tiny_model_dir):
+    two = [
+        {"id": "a", "text": "The harbour bridge opened to traffic in the spring of 1932."},
+        {"id": "b", "text": "The harbour bridge opened to traffic in the autumn of 1950."},
+    ]
+    result = invoke(
+        write_jsonl(tmp_path / "two.jsonl", two), "-o", tmp_path / "o.jsonl", "--model", tiny_model_dir,
+        "--threshold", "0", "--min-similarity", "0",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 articles, 2 statements, 1 candidate pair, 1 contradiction (" in result.stderr
+
+
+@pytest.mark.slow  # the real bi-encoder
+def test_command_keeps_checkpoints_of_a_failed_run(corpus_file, tmp_path, tiny_model_dir):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")  # the report cannot go inside a file: the run fails after scoring
+    out = tmp_path / "o.jsonl"
+    result = invoke(corpus_file, "-o", out, "--report", blocker / "r.html", "--model", tiny_model_dir)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    work = tmp_path / "o.jsonl.work"
+    assert list(work.glob("scores-*/shard-*.npy"))
+    assert f"checkpoints kept in {work}/: run the same command again to resume" in result.stderr
+
+
+@pytest.mark.slow  # the real bi-encoder
+def test_command_reads_csv_from_stdin(tmp_path, tiny_model_dir):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["id", "title", "text"])
+    writer.writeheader()
+    writer.writerows({key: article[key] for key in ("id", "title", "text")} for article in ARTICLES)
+    out = tmp_path / "o.jsonl"
+    result = invoke("-", "-o", out, "--model", tiny_model_dir, input=buffer.getvalue())
+    assert result.exit_code == 0, result.output
+    assert "3 articles" in result.stderr
+    assert {row["a_article"] for row in read_jsonl(out)} <= {article["id"] for article in ARTICLES}
 
 
 @pytest.mark.parametrize(

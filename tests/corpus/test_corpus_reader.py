@@ -8,7 +8,9 @@ import json
 import pytest
 
 from contradict.corpus.errors import CorpusError
+from contradict.corpus.pipeline import CorpusOptions, segmentable
 from contradict.corpus.reader import Limits, read_corpus, require_articles
+from contradict.corpus.segment import segment_articles
 from tests.support.corpus import ARTICLES, write_jsonl
 
 
@@ -136,3 +138,78 @@ def test_empty_corpus_and_single_article_are_refused(tmp_path):
     with pytest.raises(CorpusError, match="at least 2"):
         require_articles(read_corpus(single).articles, 2, str(single))
     require_articles(read_corpus(single).articles, 1, str(single))  # --within-article accepts one
+
+
+# -- headlines: context, not statements ---------------------------------------------------------
+
+HEADLINE = "Harbour Bridge marks its anniversary"
+BODY = (
+    "The Harbour Bridge opened to traffic in March 1932 after eight years of work.\n\n"
+    "Thousands of people walked across it on the opening day, the city archive says."
+)
+# The shared example's second half: its first line is a long paragraph with the key claim.
+PARAGRAPH_FIRST = (
+    "Meanwhile, The New York Times reported on November 6 that the police commander in the district "
+    "noted that the border in that area is porous there because it is almost entirely controlled by "
+    "the Taliban, who let the militants pass through without any trouble at all.\n\n"
+    "The governor said on Wednesday that a commander had arrived in the district a month ago."
+)
+
+
+def statement_texts(articles, headline_statements: bool = False) -> list[str]:
+    options = CorpusOptions(headline_statements=headline_statements)
+    return [s.text for s in segment_articles(segmentable(articles, options), options.segment)]
+
+
+def test_a_text_files_headline_is_context_not_a_statement(tmp_path):
+    (tmp_path / "bridge.txt").write_text(f"{HEADLINE}\n\n{BODY}")
+    (tmp_path / "porous.txt").write_text(PARAGRAPH_FIRST)
+    bridge, porous = read_corpus(tmp_path).articles
+
+    assert bridge.title == HEADLINE and bridge.text[: bridge.headline_end] == HEADLINE
+    texts = statement_texts([bridge])
+    assert HEADLINE not in " ".join(texts) and len(texts) == 2
+    assert texts[0] == "The Harbour Bridge opened to traffic in March 1932 after eight years of work."
+    # Offsets still point into the original file's text.
+    for statement in segment_articles(segmentable([bridge], CorpusOptions())):
+        assert bridge.text[statement.start : statement.end] == statement.text
+    # ... unless the flag asks for headlines as statements.
+    assert statement_texts([bridge], headline_statements=True)[0] == HEADLINE
+
+    # A first line that is a paragraph is body text: no title, and its sentence is a statement.
+    assert porous.title == "" and porous.headline_end == 0
+    assert statement_texts([porous])[0].startswith("Meanwhile, The New York Times reported")
+
+
+@pytest.mark.parametrize(
+    ("first_line", "title"),
+    [
+        (HEADLINE, HEADLINE),
+        ("# A named title, even with a sentence end.", "A named title, even with a sentence end."),
+        ("The bridge opened in 1932.", ""),  # short, but a sentence
+        ('He said "it is over."', ""),  # a sentence end inside closing quotes
+        ("Why the bridge still matters?", ""),
+        (" ".join(["word"] * 25), ""),  # too many words for a headline
+    ],
+)
+def test_a_first_line_is_a_headline_only_when_it_looks_like_one(tmp_path, first_line, title):
+    (tmp_path / "a.md").write_text(f"\n{first_line}\n{BODY}")
+    (article,) = read_corpus(tmp_path).articles
+    assert article.title == title
+    assert (article.headline_end > 0) == bool(title)
+
+
+def test_a_one_line_file_is_body_text(tmp_path):
+    (tmp_path / "a.txt").write_text(HEADLINE)
+    (article,) = read_corpus(tmp_path).articles
+    assert article.title == "" and article.headline_end == 0
+
+
+def test_records_that_repeat_their_title_in_the_text(tmp_path):
+    records = [
+        {"id": "1", "title": HEADLINE, "text": f"{HEADLINE}\n{BODY}"},  # an export repeating the title
+        {"id": "2", "title": HEADLINE, "text": BODY},  # title only in its field
+    ]
+    repeated, separate = read_corpus(write_jsonl(tmp_path / "c.jsonl", records)).articles
+    assert repeated.headline_end == len(HEADLINE) and separate.headline_end == 0
+    assert statement_texts([repeated]) == statement_texts([separate])
