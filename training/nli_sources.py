@@ -11,6 +11,8 @@ every run, machine and session holds out the same pairs:
 * FNC-1 and ARC: held out by article body; ARC also keeps its published test split.
 * Emergent: its published train/test, with train claims that reappear in test dropped.
 * ANLI dev (CC BY-NC): evaluation only, never in the shipped weights.
+* ``fnc1_unrelated`` and ``shuffled``: statements about different things, as neutral (FNC-1's
+  unrelated pairs; premises of one source against hypotheses of another).
 
 News stance data pairs a headline with a whole article, far past what a 128-token cross-encoder
 reads and not what the service scores (statement vs statement). :func:`stance_windows` turns each
@@ -26,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -363,6 +366,55 @@ def read_fnc1(folder: Path) -> Splits:
     return _cached("fnc1", folder, build)
 
 
+UNRELATED_SLICE = (50, 300)  # per mille of FNC-1's unrelated pairs; fnc1 itself keeps [0, 50)
+
+
+def read_fnc1_unrelated(folder: Path) -> Splits:
+    """FNC-1 headlines against the most similar sentence of an *unrelated* article, as neutral.
+
+    General NLI teaches the opposite: SNLI captions describe one photo, so two statements about
+    different scenes are labelled contradiction, and the model carried that into news ("a dog runs
+    in the park" vs "the stock market closed higher": contradiction). The corpus scan pairs such
+    statements whenever two stories share words. A slice disjoint from the one ``fnc1`` keeps, split
+    by body exactly like ``fnc1`` (same hash), so no held-out body trains here.
+    """
+
+    def build() -> Splits:
+        pairs, texts = read_stance_csv(
+            [folder / "train_train_stances.csv", folder / "train_test_stances.csv"],
+            folder / "train_bodies.csv",
+        )
+        low, high = UNRELATED_SLICE
+        unrelated = [
+            pair
+            for pair in pairs
+            if pair.stance == "unrelated" and low <= stable_bucket(f"{pair.claim}|{pair.body_id}") < high
+        ]
+        rows = stance_rows(unrelated, texts, "fnc1_unrelated", window=1, unrelated_fraction=1.0)
+        return split_by_bucket(rows, 150)
+
+    return _cached(f"fnc1_unrelated-w1-s{UNRELATED_SLICE[0]}-{UNRELATED_SLICE[1]}", folder, build)
+
+
+SHUFFLE_FROM = ("mnli", "snli", "fever", "emergent")
+SHUFFLE_PER_SOURCE = 1500
+
+
+def read_shuffled(root: Path) -> Splits:
+    """Premises of one source against hypotheses of another, as neutral: statements about different
+    things are compatible, whatever SNLI's one-photo convention says. Train only; built from train
+    splits, so no held-out premise or hypothesis is used."""
+    pools = {name: read_source(name, root)["train"] for name in SHUFFLE_FROM}
+    rng = random.Random(0)
+    rows: list[Row | None] = []
+    for name in SHUFFLE_FROM:
+        others = [item for other in SHUFFLE_FROM if other != name for item in pools[other]]
+        for item in rng.sample(pools[name], min(SHUFFLE_PER_SOURCE, len(pools[name]))):
+            partner = rng.choice(others)
+            rows.append(row(item["premise"], partner["hypothesis"], NEUTRAL, item["premise"]))
+    return {"train": _kept(rows, "shuffled")}
+
+
 def read_arc(folder: Path) -> Splits:
     def build() -> Splits:
         train_pairs, texts = read_stance_csv([folder / "arc_stances_train.csv"], folder / "arc_bodies.csv")
@@ -413,6 +465,8 @@ SOURCES: dict[str, Source] = {
     "mpe": Source("mpe", read_mpe, "Flickr30k-derived, licence not stated"),
     "fever": Source("fever_dev_gold_evidence", read_fever, "CC BY-SA 3.0"),
     "fnc1": Source("fnc1_train", read_fnc1, "not stated (derived from Emergent)"),
+    "fnc1_unrelated": Source("fnc1_train", read_fnc1_unrelated, "not stated (derived from Emergent)"),
+    "shuffled": Source(".", read_shuffled, "MNLI / SNLI / FEVER / Emergent terms (recombined)"),
     "arc": Source("arc_stance", read_arc, "not stated"),
     "emergent": Source("emergent", read_emergent, "not stated"),
     "anli": Source("anli_dev", read_anli, "CC BY-NC 4.0 (evaluation only)", trainable=False),

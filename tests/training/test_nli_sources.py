@@ -455,6 +455,46 @@ def test_fnc1_source_splits_by_body_and_caches_its_windows(tmp_path, monkeypatch
         read_source("fnc1", root=changed.parent)
 
 
+def test_fnc1_unrelated_is_neutral_disjoint_from_fnc1_and_split_like_it(monkeypatch):
+    monkeypatch.setattr(nli_sources, "default_embed", bag_of_words)
+    monkeypatch.setattr(nli_sources, "UNRELATED_SLICE", (50, 1000))  # every pair fnc1 leaves out
+    folder = FIXTURES / "fnc1_train"
+    pairs, texts = read_stance_csv(
+        [folder / "train_train_stances.csv", folder / "train_test_stances.csv"], folder / "train_bodies.csv"
+    )
+    left_out = {
+        (p.claim, p.body_id)
+        for p in pairs
+        if p.stance == "unrelated" and stable_bucket(f"{p.claim}|{p.body_id}") >= 50
+    }
+    splits = read_source("fnc1_unrelated", root=FIXTURES)
+    rows = all_rows(splits)
+    assert {(item["hypothesis"], item["group"]) for item in rows} == left_out
+    assert {item["label"] for item in rows} == {NEUTRAL}
+    for item in rows:  # one sentence of the unrelated body, not the body
+        assert item["premise"] in texts[item["group"]] and item["premise"] != texts[item["group"]].strip()
+    fnc1 = all_rows(read_source("fnc1", root=FIXTURES))
+    assert not {(i["hypothesis"], i["group"]) for i in fnc1} & left_out
+    for name, split in splits.items():  # the same body never trains in one and validates in the other
+        expected = (lambda b: b < 150) if name == "validation" else (lambda b: b >= 150)
+        assert all(expected(stable_bucket(item["group"])) for item in split)
+
+
+def test_shuffled_pairs_premises_and_hypotheses_of_different_sources(monkeypatch):
+    monkeypatch.setattr(nli_sources, "SHUFFLE_PER_SOURCE", 3)
+    trains = {name: read_source(name, root=FIXTURES)["train"] for name in nli_sources.SHUFFLE_FROM}
+    origin_of_premise = {item["premise"]: name for name, rows in trains.items() for item in rows}
+    origin_of_hypothesis = {item["hypothesis"]: name for name, rows in trains.items() for item in rows}
+    splits = read_source("shuffled", root=FIXTURES)
+    assert list(splits) == ["train"]  # train only: nothing held out to leak
+    rows = splits["train"]
+    assert len(rows) == sum(min(3, len(trains[name])) for name in nli_sources.SHUFFLE_FROM)
+    assert {item["label"] for item in rows} == {NEUTRAL}
+    for item in rows:
+        assert origin_of_premise[item["premise"]] != origin_of_hypothesis[item["hypothesis"]]
+    assert read_source("shuffled", root=FIXTURES) == splits  # deterministic
+
+
 def test_arc_keeps_test_bodies_out_of_train(monkeypatch):
     monkeypatch.setattr(nli_sources, "default_embed", bag_of_words)
     splits = read_source("arc", root=FIXTURES)
