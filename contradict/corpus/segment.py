@@ -1,10 +1,9 @@
 """Split articles into statements (sentences) with exact character offsets into the source text.
 
 Offsets are the contract with the user: ``article.text[start:end] == statement.text`` always, so a
-report can point at the exact sentence in the original file. pysbd's own spans are checked and, when
-they drift (it is known to mis-locate repeated sentences), the sentence is found again by search.
-Segmenting paragraph by paragraph keeps pysbd fast on long articles and yields the paragraph span
-that the report shows as context.
+report can point at the exact sentence in the original file. Sentences come from
+:mod:`contradict.corpus.sentences` (linear time on any text, pysbd's rules where news meets them);
+segmenting paragraph by paragraph yields the paragraph span that the report shows as context.
 """
 
 from __future__ import annotations
@@ -13,9 +12,8 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-import pysbd
-
 from contradict.corpus.reader import Article
+from contradict.corpus.sentences import sentence_spans
 from contradict.settings import CORPUS_DEFAULTS
 
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n\s*")
@@ -70,29 +68,18 @@ def _stripped(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 class Segmenter:
-    """pysbd with offsets verified against the source; one instance is reused (building it is slow)."""
+    """Statements of articles: paragraphs, then sentences, then the options' filter."""
 
     def __init__(self, options: SegmentOptions | None = None):
         self.options = options or SegmentOptions()
-        self._pysbd = pysbd.Segmenter(language="en", clean=False, char_span=True)
 
     def sentence_spans(self, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         """Whitespace-stripped sentence spans inside ``text[start:end]``, in absolute offsets."""
         # Line breaks inside a paragraph are hard wraps, not sentence ends; replacing them with
-        # spaces keeps every offset valid (same length) while pysbd stops splitting on them.
+        # spaces keeps every offset valid (same length).
         paragraph = text[start:end].replace("\r", " ").replace("\n", " ")
-        cursor = 0
-        for span in self._pysbd.segment(paragraph):
-            sentence = span.sent.strip()
-            if not sentence:
-                continue
-            local = span.start + (len(span.sent) - len(span.sent.lstrip()))
-            if paragraph[local : local + len(sentence)] != sentence:
-                local = paragraph.find(sentence, cursor)
-                if local < 0:  # pysbd altered the text; nothing exact to point at
-                    continue
-            cursor = local + len(sentence)
-            yield start + local, start + local + len(sentence)
+        for local_start, local_end in sentence_spans(paragraph):
+            yield start + local_start, start + local_end
 
     def segment(self, article_index: int, article: Article) -> list[Statement]:
         text = article.text
