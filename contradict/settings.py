@@ -105,6 +105,12 @@ class CorpusSettings(BaseModel):
     api_max_candidates: int = Field(
         4096, ge=1, description="most similar statement pairs scored per HTTP request; the rest are dropped"
     )
+    api_deadline_s: float = Field(
+        60.0,
+        gt=0,
+        description="seconds one documents request may work (segment, embed, score); then its work is "
+        "stopped and it answers 504",
+    )
 
 
 # Group -> (its model, the prefix of its flat names).

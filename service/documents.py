@@ -2,7 +2,8 @@
 
 The same stages as ``contradict corpus`` (segment, candidates, ranked rows) without checkpoints:
 segmentation and embedding are CPU-bound, so they run in the thread pool; scoring goes through
-the app's batcher like every other model call. The bi-encoder is loaded once per app, lazily.
+the app's batcher like every other model call. The bi-encoder is loaded once per app, lazily. All of
+it stops at the request's deadline (``corpus_api_deadline_s``, answered 504).
 """
 
 from typing import Annotated
@@ -16,8 +17,9 @@ from contradict.corpus.reader import Article
 from contradict.corpus.rows import ranked_rows
 from contradict.labels import LABELS
 from contradict.settings import Settings
+from service.deadline import Deadline
 from service.deps import BatcherDep, EmbedderDep, SettingsDep
-from service.errors import ERRORS
+from service.errors import DOCUMENT_ERRORS
 from service.schemas import DocumentsResponse, documents_request
 
 
@@ -31,7 +33,7 @@ def build_router(settings: Settings) -> APIRouter:
     @router.post(
         "/v1/documents/contradictions",
         response_model=DocumentsResponse,
-        responses=ERRORS,
+        responses=DOCUMENT_ERRORS,
         tags=["documents"],
         summary="Find contradicting statements across documents",
     )
@@ -60,9 +62,11 @@ def build_router(settings: Settings) -> APIRouter:
             )
             for doc in payload.documents
         ]
-        statements, found = await run_in_threadpool(prepare, articles, options, embedder)
+        deadline = Deadline(settings.corpus.api_deadline_s, "corpus_api_deadline_s")
+        statements, found = await run_in_threadpool(prepare, articles, options, embedder, deadline.check)
         kept = found.most_similar(settings.corpus.api_max_candidates)
-        scores = await batcher.score(statement_pairs(statements, kept), symmetric=True) if len(kept) else []
+        pairs = statement_pairs(statements, kept)
+        scores = await deadline.wait(batcher.score(pairs, symmetric=True)) if pairs else []
         probabilities = np.array(
             [[s.contradiction, s.entailment, s.neutral] for s in scores], dtype=np.float32
         )

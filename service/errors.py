@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.batcher import BatcherError, QueueFullError
+from service.deadline import DeadlineExceeded
 from service.deps import get_metrics
 from service.schemas import ErrorBody
 
@@ -28,6 +29,10 @@ ERRORS = {
     413: {"model": ErrorBody, "description": "body larger than max_body_bytes"},
     422: {"model": ErrorBody, "description": "a field breaks a limit; `detail` names it"},
     503: {"model": ErrorBody, "description": "queue full or model not ready; see Retry-After"},
+}
+DOCUMENT_ERRORS = {
+    **ERRORS,
+    504: {"model": ErrorBody, "description": "the work ran past corpus_api_deadline_s and was stopped"},
 }
 
 # pydantic ctx keys that carry the limit a value broke.
@@ -85,6 +90,11 @@ async def batcher_error(request: Request, exc: BatcherError) -> JSONResponse:
     return error_response(503, str(exc), detail, headers={"Retry-After": str(exc.retry_after_s)})
 
 
+async def deadline_error(request: Request, exc: DeadlineExceeded) -> JSONResponse:
+    detail = [field_error("documents", str(exc), "deadline_exceeded", exc.seconds)]
+    return error_response(504, "the request ran past its deadline", detail)
+
+
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, "internal error; the server log has the details")
@@ -94,4 +104,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(BatcherError, batcher_error)
+    app.add_exception_handler(DeadlineExceeded, deadline_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -140,11 +140,18 @@ def segmentable(articles: Sequence[Article], options: CorpusOptions) -> list[Art
 
 
 def prepare(
-    articles: Sequence[Article], options: CorpusOptions, embedder: Embedder
+    articles: Sequence[Article],
+    options: CorpusOptions,
+    embedder: Embedder,
+    tick: Callable[[int], None] | None = None,
 ) -> tuple[list[Statement], Candidates]:
-    """Segment and pair in one go, without checkpoints: for small, interactive corpora (HTTP)."""
-    statements = segment_articles(segmentable(articles, options), options.segment)
-    return statements, candidate_pairs(statements, embedder, options.candidates)
+    """Segment and pair in one go, without checkpoints: for small, interactive corpora (HTTP).
+
+    ``tick`` is called after every article segmented and every chunk embedded or searched; an
+    exception it raises (a deadline passed) stops the work there.
+    """
+    statements = segment_articles(segmentable(articles, options), options.segment, progress=tick)
+    return statements, candidate_pairs(statements, embedder, options.candidates, tick, tick)
 
 
 def scorer_fn(scorer: Scorer) -> ScoreFn:

@@ -1,0 +1,76 @@
+"""Bounded work per documents request, on a real uvicorn server with the tiny NLI model and the real
+bi-encoder: the deadline stops the work (not only the answer)."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import httpx
+import pytest
+
+from contradict.settings import Settings
+from service.app import create_app
+from tests.support.corpus import ARTICLES
+from tests.support.service import PLACES, SUBJECTS, VERBS, WHEN, LiveServer
+
+pytestmark = pytest.mark.slow  # a real server and the real bi-encoder
+
+URL = "/v1/documents/contradictions"
+
+
+@pytest.fixture(scope="module")
+def app(tiny_model_dir):
+    settings = Settings(
+        model=str(tiny_model_dir),
+        corpus_api_max_documents=20,
+        corpus_api_max_document_chars=100_000,
+        corpus_min_similarity=0.3,
+    )
+    return create_app(settings)
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    server = LiveServer(app).start()
+    with httpx.Client(base_url=server.url, timeout=120) as http:
+        yield http
+    server.stop()
+
+
+def small_documents() -> list[dict]:
+    return [{key: value for key, value in r.items() if key != "published"} for r in ARTICLES]
+
+
+def long_document(seed: int, chars: int) -> str:
+    """Distinct news-like sentences, so every one is embedded for real."""
+    rng = random.Random(seed)
+    sentences = []
+    while sum(map(len, sentences)) < chars:
+        words = [rng.choice(SUBJECTS), rng.choice(VERBS), rng.choice(WHEN), rng.choice(PLACES)]
+        sentences.append(" ".join(words) + f", report {rng.randrange(10**6)} said.")
+    return " ".join(sentences)[:chars]
+
+
+def test_the_deadline_stops_the_work_and_answers_504(client, app):
+    assert client.post(URL, json={"documents": small_documents()}).status_code == 200  # models loaded
+    corpus = app.state.settings.corpus
+    corpus.api_deadline_s = 1.0
+    try:
+        # ~12,000 statements: embedding them takes tens of seconds on a CPU.
+        documents = [{"id": str(n), "text": long_document(n, 60_000)} for n in range(12)]
+        started = time.monotonic()
+        response = client.post(URL, json={"documents": documents})
+        elapsed = time.monotonic() - started
+    finally:
+        corpus.api_deadline_s = 60.0
+    assert response.status_code == 504, response.text
+    detail = response.json()["detail"][0]
+    assert detail["type"] == "deadline_exceeded" and detail["limit"] == 1.0
+    assert "corpus_api_deadline_s" in detail["message"]
+    assert elapsed < 10, elapsed  # stopped at the first check after the deadline (one embedding chunk)
+    # The work is over, not just the answer: the bi-encoder is free again at once.
+    lock = app.state.corpus_embedder._lock
+    assert lock.acquire(timeout=5), "the embedding went on after the answer"
+    lock.release()
+    assert client.post(URL, json={"documents": small_documents()}).status_code == 200
