@@ -1,7 +1,12 @@
-"""Write ranked rows as JSONL, CSV and a self-contained HTML report.
+"""Write ranked rows as JSONL, CSV and a self-contained, interactive HTML report.
 
-The HTML has inline CSS and no scripts or external assets, so it can be mailed or archived as one
-file; every piece of corpus text is escaped because articles are untrusted input.
+The HTML is one file with inline CSS and an inline script, no external asset and no build step, so
+it can be mailed or archived and opened offline. Every piece of corpus text is escaped because
+articles are untrusted input; the script reads the pairs from escaped ``data-`` attributes, so no
+corpus text is ever inside the script. The page shows the pairs that pass the threshold, and below
+them, collapsed, the near misses: the next best candidates under the threshold (a planted
+"rose sharply" vs "fell sharply" at 0.21 should not vanish because another pair passed). Both lists
+can be sorted (score, similarity, article pair), filtered (article, minimum score) and searched.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from contradict.corpus.workdir import atomic_write_text
 from contradict.pairs_io import CSV_BOOLEANS
 
 CONTEXT_CHARS = 300  # paragraph context shown on each side of a highlighted sentence
-CLOSEST_CALLS = 10  # shown when nothing reaches the threshold
+NEAR_MISSES = 20  # best candidates below the threshold, in their own collapsed section
+TITLE_CHARS = 120  # titles longer than this are cut at a word, with "…"; the full title on hover
 
 STYLE = """
 body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1200px;
@@ -26,12 +32,61 @@ color:#1d2330;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #d8dce6}
 table{border-collapse:collapse;margin:.5em 2em .5em 0;display:inline-table;vertical-align:top}
 td,th{padding:.2em .8em;border-bottom:1px solid #eceef3;text-align:left}td.n{text-align:right}
-.group{border:1px solid #d8dce6;border-radius:6px;margin:1.2em 0;padding:.6em 1em;background:#fafbfd}
-.group h3{margin:.2em 0;font-size:1.05em}.muted{color:#667085;font-size:.9em}
-.pair{border-top:1px solid #e4e7ee;padding:.6em 0}.scores{font-size:.9em;margin-bottom:.3em}
-.scores b{color:#b42318}.sides{display:grid;grid-template-columns:1fr 1fr;gap:1em}
+.muted{color:#667085;font-size:.9em}
+.controls{position:sticky;top:0;background:#fff;border-bottom:1px solid #d8dce6;padding:.6em 0;z-index:1;
+display:flex;flex-wrap:wrap;gap:.4em 1.2em;align-items:center}
+.controls label{font-size:.9em;color:#475467}.controls input,.controls select{font:inherit;padding:.15em .3em}
+.controls input[type=search]{min-width:16em}
+.pair{border:1px solid #d8dce6;border-radius:6px;margin:1em 0;padding:.6em 1em;background:#fafbfd}
+.pair h3{margin:.1em 0 .3em;font-size:1.02em}.scores{font-size:.9em;margin-bottom:.3em}
+.score{font-weight:700;padding:0 .3em;border-radius:3px}
+.score.passes{color:#fff;background:#b42318}.score.below{color:#344054;background:#e4e7ec}
+.sides{display:grid;grid-template-columns:1fr 1fr;gap:1em}
 .side blockquote{margin:.3em 0;padding:.4em .7em;background:#fff;border-left:3px solid #98a2b3}
 mark{background:#fde68a;padding:0 .1em}a{color:#175cd3}
+details.near{margin-top:1.6em}details.near>summary{cursor:pointer;font-size:1.2em;font-weight:600}
+"""
+
+# Sorting, filtering and search over the cards' data- attributes. Plain DOM, no library, no network.
+SCRIPT = """
+(function () {
+  var $ = function (id) { return document.getElementById(id); };
+  var lists = Array.prototype.slice.call(document.querySelectorAll(".pairs"));
+  var orders = {
+    score: function (a, b) { return b.dataset.score - a.dataset.score || a.dataset.rank - b.dataset.rank; },
+    similarity: function (a, b) {
+      return b.dataset.similarity - a.dataset.similarity || a.dataset.rank - b.dataset.rank;
+    },
+    pair: function (a, b) {
+      return a.dataset.pair < b.dataset.pair ? -1 : a.dataset.pair > b.dataset.pair ? 1
+        : a.dataset.rank - b.dataset.rank;
+    }
+  };
+  function update() {
+    var order = orders[$("sort").value], article = $("article").value;
+    var minimum = parseFloat($("min-score").value) || 0;
+    var words = $("search").value.toLowerCase().split(/\\s+/).filter(Boolean);
+    lists.forEach(function (list) {
+      var cards = Array.prototype.slice.call(list.querySelectorAll(".pair"));
+      cards.sort(order).forEach(function (card) { list.appendChild(card); });
+      var shown = 0;
+      cards.forEach(function (card) {
+        var visible = parseFloat(card.dataset.score) >= minimum
+          && (!article || card.dataset.a === article || card.dataset.b === article)
+          && words.every(function (word) { return card.dataset.search.indexOf(word) >= 0; });
+        card.hidden = !visible;
+        shown += visible ? 1 : 0;
+      });
+      var counter = document.querySelector("[data-count-for='" + list.id + "']");
+      if (counter) { counter.textContent = shown; }
+    });
+  }
+  ["sort", "article", "min-score", "search"].forEach(function (id) {
+    $(id).addEventListener("input", update);
+    $(id).addEventListener("change", update);
+  });
+  update();
+})();
 """
 
 
@@ -48,6 +103,24 @@ def write_csv(rows: Sequence[dict], path: Path) -> None:
         flat = flat_row(row)
         writer.writerow({**flat, "is_contradiction": CSV_BOOLEANS[flat["is_contradiction"]]})
     atomic_write_text(Path(path), buffer.getvalue())
+
+
+def short_title(title: str, limit: int = TITLE_CHARS) -> str:
+    """``title`` cut at the last word boundary before ``limit`` characters, with "…" when cut."""
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:  # a word boundary not too far back; else one very long word is cut
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+def _title(side: dict) -> str:
+    """The side's title (or article id), cut for display, with the whole title on hover."""
+    full = side["title"] or side["article"]
+    return f'<b title="{escape(full, quote=True)}">{escape(short_title(full))}</b>'
 
 
 def _context(side: dict, text: str) -> str:
@@ -68,41 +141,47 @@ def _link(side: dict) -> str:
 
 
 def _side(side: dict, texts: Mapping[str, str]) -> str:
-    title = side["title"] or side["article"]
     meta = " · ".join(escape(value) for value in (side["source"], side["published"]) if value)
     return (
-        f'<div class="side"><div><b>{escape(title)}</b> <span class="muted">{escape(side["article"])}'
+        f'<div class="side"><div>{_title(side)} <span class="muted">{escape(side["article"])}'
         f"{' · ' + meta if meta else ''}{_link(side)} · sentence {side['sentence']}, "
         f"chars {side['start']}–{side['end']}</span></div>"
         f"<blockquote>{_context(side, texts[side['article']])}</blockquote></div>"
     )
 
 
-def _pair(row: dict, texts: Mapping[str, str]) -> str:
+def _card(row: dict, texts: Mapping[str, str]) -> str:
+    """One pair, with what the script sorts, filters and searches on in escaped data- attributes."""
+    a, b = row["a"], row["b"]
+    searchable = " ".join(
+        (a["text"], b["text"], a["title"], b["title"], a["article"], b["article"], a["source"], b["source"])
+    ).lower()
+    data = {
+        "rank": row["rank"],
+        "score": f"{row['contradiction']:.6f}",
+        "similarity": f"{row['similarity']:.6f}",
+        "a": a["article"],
+        "b": b["article"],
+        "pair": f"{a['article']}\u2194{b['article']}",
+        "search": " ".join(searchable.split()),
+    }
+    attributes = " ".join(f'data-{key}="{escape(str(value), quote=True)}"' for key, value in data.items())
+    verdict = "passes" if row["is_contradiction"] else "below"
+    full_a, full_b = a["title"] or a["article"], b["title"] or b["article"]
     return (
-        f'<div class="pair"><div class="scores">#{row["rank"]} · contradiction '
-        f"<b>{row['contradiction']:.3f}</b> · entailment {row['entailment']:.3f} · neutral "
-        f"{row['neutral']:.3f} · similarity {row['similarity']:.3f}</div>"
-        f'<div class="sides">{_side(row["a"], texts)}{_side(row["b"], texts)}</div></div>'
+        f'<article class="pair" {attributes}>'
+        f'<h3 title="{escape(full_a, quote=True)} ↔ {escape(full_b, quote=True)}">'
+        f"{escape(short_title(full_a))} ↔ "
+        f"{escape(short_title(full_b))}</h3>"
+        f'<div class="scores">#{row["rank"]} · contradiction '
+        f'<span class="score {verdict}">{row["contradiction"]:.3f}</span> · entailment '
+        f"{row['entailment']:.3f} · neutral {row['neutral']:.3f} · similarity {row['similarity']:.3f}</div>"
+        f'<div class="sides">{_side(a, texts)}{_side(b, texts)}</div></article>'
     )
 
 
-def _groups(rows: Sequence[dict], texts: Mapping[str, str]) -> str:
-    """Rows grouped by article pair, groups in order of their best-ranked row."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for row in rows:
-        groups.setdefault((row["a"]["article"], row["b"]["article"]), []).append(row)
-    parts = []
-    for members in groups.values():
-        a, b = members[0]["a"], members[0]["b"]
-        count = f"{len(members)} pair{'s' if len(members) > 1 else ''}"
-        parts.append(
-            f'<section class="group"><h3>{escape(a["title"] or a["article"])} ↔ '
-            f'{escape(b["title"] or b["article"])}</h3><div class="muted">{count}</div>'
-            + "".join(_pair(row, texts) for row in members)
-            + "</section>"
-        )
-    return "".join(parts)
+def _pairs(list_id: str, rows: Sequence[dict], texts: Mapping[str, str]) -> str:
+    return f'<div class="pairs" id="{list_id}">' + "".join(_card(row, texts) for row in rows) + "</div>"
 
 
 def _summary(summary: dict) -> str:
@@ -127,25 +206,59 @@ def _summary(summary: dict) -> str:
     return f"<table>{rows}</table><table><tr><th>stage</th><th>seconds</th></tr>{timing}</table>{note}"
 
 
+def _controls(rows: Sequence[dict]) -> str:
+    """Sort, article filter, minimum score and search; the article list holds every article shown."""
+    articles = sorted({row[side]["article"] for row in rows for side in ("a", "b")})
+    titles = {row[side]["article"]: row[side]["title"] for row in rows for side in ("a", "b")}
+    options = "".join(
+        f'<option value="{escape(article, quote=True)}">'
+        f"{escape(short_title(titles[article] or article, 60))} ({escape(article)})</option>"
+        for article in articles
+    )
+    return (
+        '<div class="controls" role="search">'
+        '<label>sort by <select id="sort"><option value="score">contradiction score</option>'
+        '<option value="similarity">similarity</option><option value="pair">article pair</option>'
+        "</select></label>"
+        '<label>article <select id="article"><option value="">all articles</option>'
+        f"{options}</select></label>"
+        '<label>min score <input id="min-score" type="number" min="0" max="1" step="0.01" value="0"></label>'
+        '<label>search <input id="search" type="search" placeholder="words in the statements or titles">'
+        "</label></div>"
+    )
+
+
 def render_html(rows: Sequence[dict], summary: dict, texts: Mapping[str, str], max_pairs: int = 200) -> str:
     found = [row for row in rows if row["is_contradiction"]]
-    if found:
-        shown = found[:max_pairs]
-        heading = f"Top contradictions ({len(shown)} of {len(found)}), grouped by article pair"
-        body = _groups(shown, texts)
+    shown = found[:max_pairs]
+    near = [row for row in rows if not row["is_contradiction"]][:NEAR_MISSES]
+    threshold = summary["threshold"]
+    if shown:
+        heading = (
+            f'Contradictions: <span data-count-for="found">{len(shown)}</span> shown of {len(found)} '
+            f"at or above {threshold:.3f}"
+        )
+        body = _pairs("found", shown, texts)
     else:
-        shown = list(rows[:CLOSEST_CALLS])
         heading = "No pair reached the threshold"
-        body = '<p class="muted">No candidate pairs were found.</p>'
-        if shown:
-            intro = f'<p class="muted">The {len(shown)} highest-scoring candidates, for reference:</p>'
-            body = intro + _groups(shown, texts)
+        body = '<p class="muted">No candidate pairs were found.</p>' if not rows else ""
+    near_section = ""
+    if near:
+        opened = "" if shown else " open"  # with nothing above the threshold these are the news
+        near_section = (
+            f'<details class="near" id="near-misses"{opened}><summary>Near misses: '
+            f'<span data-count-for="near">{len(near)}</span> shown of the {len(near)} best candidates '
+            f"below {threshold:.3f}</summary>"
+            f'<p class="muted">Not contradictions by the model\'s rule, but the closest calls: worth a '
+            f"look by a person.</p>{_pairs('near', near, texts)}</details>"
+        )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>Contradictions in {summary['articles']} articles</title><style>{STYLE}</style></head><body>"
         f"<h1>Where the articles disagree</h1>{_summary(summary)}"
-        f"<h2>{escape(heading)}</h2>{body}</body></html>\n"
+        f"{_controls([*shown, *near])}<h2>{heading}</h2>{body}{near_section}"
+        f"<script>{SCRIPT}</script></body></html>\n"
     )
 
 

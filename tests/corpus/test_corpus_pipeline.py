@@ -86,12 +86,12 @@ def test_end_to_end_outputs(corpus_file, tmp_path, scorer, embedder):
     assert list(table[0]) == list(FLAT_COLUMNS)
 
     html = out.with_suffix(".html").read_text(encoding="utf-8")
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
     assert "No deaths as &lt;b&gt;bridge&lt;/b&gt; falls" in html
     assert 'href="javascript' not in html and 'href="https://herald.example/bridge"' in html
     assert "<mark>Officials said twelve people were killed when the bridge collapsed.</mark>" in html
     assert "<mark>Officials said nobody was killed when the bridge collapsed.</mark>" in html
-    assert "<link" not in html and "src=" not in html  # self-contained
+    assert "<link" not in html and "src=" not in html and html.count("<script>") == 1  # self-contained
     summary = result.summary
     assert summary["articles"] == 3 and summary["contradictions"] == len(rows)
     assert set(summary["seconds"]) == {"read", "segment", "candidates", "score", "report"}
