@@ -1,8 +1,11 @@
 """The corpus scan: read -> segment -> candidates -> score -> report, resumable and timed.
 
 Each expensive stage checkpoints into a work dir (see :mod:`contradict.corpus.workdir`); scoring,
-the slow part, checkpoints every ``shard_pairs`` pairs. A run killed at any moment and started
-again with the same arguments picks up the finished stages and shards and writes the same files.
+the slow part, checkpoints every ``shard_pairs`` pairs. A checkpoint is used only when its checksum
+matches the manifest and its content fits the run (offsets inside the articles, indices inside the
+statements, finite probabilities); otherwise it is discarded with a warning and recomputed. A run
+killed at any moment and started again with the same arguments picks up the finished stages and
+shards and writes the same files.
 """
 
 from __future__ import annotations
@@ -23,7 +26,15 @@ from contradict.corpus.reader import Article, Limits, read_corpus, require_artic
 from contradict.corpus.report import write_csv, write_html, write_jsonl
 from contradict.corpus.rows import ranked_rows
 from contradict.corpus.segment import SegmentOptions, Statement, segment_articles
-from contradict.corpus.workdir import WorkDir, fingerprint
+from contradict.corpus.workdir import (
+    BadCheckpoint,
+    WorkDir,
+    fingerprint,
+    parse_array,
+    parse_arrays,
+    parse_json,
+    require_finite,
+)
 from contradict.settings import CORPUS_DEFAULTS, Settings
 
 if TYPE_CHECKING:
@@ -154,6 +165,47 @@ def prepare(
     return statements, candidate_pairs(statements, embedder, options.candidates, tick, tick)
 
 
+def statement_rows(value: object, articles: Sequence[Article]) -> list[list[int]]:
+    """A statements checkpoint checked against the articles: six integers per statement, offsets
+    inside the article and its paragraph."""
+    if not isinstance(value, list) or not articles:
+        raise BadCheckpoint("not a list of statements")
+    for row in value:
+        if not (isinstance(row, list) and len(row) == 6 and all(type(x) is int for x in row)):
+            raise BadCheckpoint("a statement is not six integers")
+        article, sentence, start, end, para_start, para_end = row
+        if not (0 <= article < len(articles) and sentence >= 0):
+            raise BadCheckpoint("a statement names no article")
+        if not (0 <= para_start <= start < end <= para_end <= len(articles[article].text)):
+            raise BadCheckpoint("a statement's offsets fall outside its article")
+    return value
+
+
+def candidate_arrays(arrays: dict[str, np.ndarray], statements: int) -> Candidates:
+    """A candidates checkpoint checked against the statements: pairs ``a < b`` of statement indices."""
+    if set(arrays) != {"a", "b", "similarity"}:
+        raise BadCheckpoint(f"arrays {sorted(arrays)} are not a, b, similarity")
+    a, b, similarity = arrays["a"], arrays["b"], arrays["similarity"]
+    if not (a.ndim == b.ndim == similarity.ndim == 1 and len(a) == len(b) == len(similarity)):
+        raise BadCheckpoint("arrays of different shapes")
+    if not (np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer)):
+        raise BadCheckpoint("statement indices are not integers")
+    if len(a) and not (a.min() >= 0 and b.max() < statements and (a < b).all()):
+        raise BadCheckpoint("statement indices out of range")
+    require_finite(similarity, "the similarities")
+    return Candidates(a, b, similarity)
+
+
+def probability_rows(probs: np.ndarray, pairs: int) -> np.ndarray:
+    """Scores checked: one row of three finite probabilities summing to 1 per pair."""
+    if probs.shape != (pairs, 3):
+        raise BadCheckpoint(f"shape {probs.shape}, expected ({pairs}, 3)")
+    require_finite(probs, "the scores")
+    if ((probs < 0) | (probs > 1)).any() or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-3):
+        raise BadCheckpoint("rows that are not probabilities")
+    return probs
+
+
 def scorer_fn(scorer: Scorer) -> ScoreFn:
     """The default scoring stage: the core, both directions, its own length-sorted batches."""
     return lambda pairs, progress: scorer.probabilities(pairs, symmetric=True, progress=progress)
@@ -218,7 +270,7 @@ class CorpusRun:
         return result.articles, len(result.skipped)
 
     def segment(self, articles: list[Article], name: str) -> list[Statement]:
-        cached = self.work.read_json(name)
+        cached = self.work.load(name, lambda data: statement_rows(parse_json(data), articles))
         advance = self.progress.stage("segment", len(articles))
         if cached is not None:
             self.timer.resumed.append("segment")
@@ -228,26 +280,27 @@ class CorpusRun:
                 for a, s, start, end, ps, pe in cached
             ]
         statements = segment_articles(segmentable(articles, self.options), self.options.segment, advance)
-        self.work.write_json(
+        self.work.save_json(
             name, [[s.article, s.sentence, s.start, s.end, s.para_start, s.para_end] for s in statements]
         )
         return statements
 
     def candidates(self, statements: list[Statement], name: str) -> Candidates:
-        cached = self.work.read_arrays(name)
+        cached = self.work.load(name, lambda data: candidate_arrays(parse_arrays(data), len(statements)))
         embed = self.progress.stage("embed", len(statements))
         search = self.progress.stage("search", len(statements))
         if cached is not None:
             self.timer.resumed.append("candidates")
             embed(len(statements))
             search(len(statements))
-            return Candidates(cached["a"], cached["b"], cached["similarity"])
+            return cached
         found = candidate_pairs(statements, self.embedder, self.options.candidates, embed, search)
-        self.work.write_arrays(name, a=found.a, b=found.b, similarity=found.similarity)
+        require_finite(found.similarity, "the similarities")
+        self.work.save_arrays(name, a=found.a, b=found.b, similarity=found.similarity)
         return found
 
     def score(self, pairs: list[Pair], folder: str) -> np.ndarray:
-        """Score shard by shard; a shard on disk is finished work and is never scored again."""
+        """Score shard by shard; a sound shard on disk is finished work and is never scored again."""
         out = np.zeros((len(pairs), 3), dtype=np.float32)
         advance = self.progress.stage("score", len(pairs))
         size = self.options.shard_pairs
@@ -255,11 +308,15 @@ class CorpusRun:
         for number, start in enumerate(range(0, len(pairs), size)):
             chunk = pairs[start : start + size]
             name = f"{folder}/shard-{number:06d}.npy"
-            probs = self.work.read_array(name)
-            if probs is None or probs.shape != (len(chunk), 3):
+            probs = self.work.load(name, lambda data, n=len(chunk): probability_rows(parse_array(data), n))
+            if probs is None:
                 # Symmetric scoring reports both directions, so a pair is done after two ticks.
                 probs = np.asarray(self.score_fn(chunk, lambda n: advance(n / 2)), dtype=np.float32)
-                self.work.write_array(name, probs)
+                try:
+                    probability_rows(probs, len(chunk))
+                except BadCheckpoint as error:  # never write (or report) NaN scores
+                    raise CorpusError(f"the model scored shard {number} badly: {error}", skippable=False) from None
+                self.work.save_array(name, probs)
             else:
                 loaded += 1
                 advance(len(chunk))

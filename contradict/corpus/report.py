@@ -185,6 +185,9 @@ def _pairs(list_id: str, rows: Sequence[dict], texts: Mapping[str, str]) -> str:
 
 
 def _summary(summary: dict) -> str:
+    """What the scan found and with which settings. Not its timing or what was resumed: those differ
+    from run to run, and a resumed run must write the same report as an uninterrupted one (the CLI
+    prints them on stderr)."""
     facts = [
         ("articles", summary["articles"]),
         ("invalid rows skipped", summary["skipped_rows"]),
@@ -197,13 +200,7 @@ def _summary(summary: dict) -> str:
         ("min similarity", summary["settings"]["min_similarity"]),
     ]
     rows = "".join(f'<tr><th>{escape(k)}</th><td class="n">{escape(str(v))}</td></tr>' for k, v in facts)
-    timing = "".join(
-        f'<tr><td>{escape(stage)}</td><td class="n">{seconds:.2f}</td></tr>'
-        for stage, seconds in summary["seconds"].items()
-    )
-    resumed = summary.get("resumed") or []
-    note = f'<p class="muted">resumed from checkpoints: {escape(", ".join(resumed))}</p>' if resumed else ""
-    return f"<table>{rows}</table><table><tr><th>stage</th><th>seconds</th></tr>{timing}</table>{note}"
+    return f"<table>{rows}</table>"
 
 
 def _controls(rows: Sequence[dict]) -> str:

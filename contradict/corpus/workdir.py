@@ -1,9 +1,15 @@
-"""Checkpoints for a resumable corpus run: atomic files named by a fingerprint of what made them.
+"""Checkpoints for a resumable corpus run: atomic, checksummed files named by a fingerprint of what
+made them.
 
 A file is written to a temporary name and moved into place with ``os.replace``, so a run killed at
 any moment leaves either the whole checkpoint or none of it. Each stage's files carry a key hashed
 from the inputs and every setting that stage depends on, so a changed run never reads stale work,
 while a run that only changes, say, the report threshold reuses everything.
+
+Every checkpoint's SHA-256 goes into ``manifest.json`` (written atomically after the file), and a
+checkpoint is only used when its bytes match the manifest and its content passes the caller's check:
+a file that is empty, truncated, overwritten, altered or holds NaN is discarded with a logged warning
+and its work is done again, so a damaged folder never needs deleting by hand.
 """
 
 from __future__ import annotations
@@ -11,12 +17,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 STAGE_PREFIXES = ("statements-", "candidates-", "scores-")
 
@@ -51,11 +62,44 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
+class BadCheckpoint(ValueError):
+    """A checkpoint whose content is not what its stage wrote (raised by the parse functions)."""
+
+
+def parse_json(data: bytes) -> object:
+    return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+
+
+def _no_constant(name: str) -> object:
+    raise BadCheckpoint(f"holds {name}")  # NaN / Infinity: never a valid checkpoint value
+
+
+def parse_arrays(data: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        return {key: arrays[key] for key in arrays.files}
+
+
+def parse_array(data: bytes) -> np.ndarray:
+    array = np.load(io.BytesIO(data), allow_pickle=False)
+    if not isinstance(array, np.ndarray):
+        raise BadCheckpoint("not a single array")
+    return array
+
+
+def require_finite(array: np.ndarray, what: str) -> np.ndarray:
+    if not np.issubdtype(array.dtype, np.number) or not np.isfinite(array).all():
+        raise BadCheckpoint(f"{what} holds values that are not finite numbers")
+    return array
+
+
 class WorkDir:
-    """The checkpoint folder of one output (default ``OUT.jsonl.work/``)."""
+    """The checkpoint folder of one output (default ``OUT.jsonl.work/``) and its manifest."""
+
+    MANIFEST = "manifest.json"
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._manifest: dict[str, str] | None = None
 
     def prune(self, keep: set[str]) -> None:
         """Delete checkpoints of earlier, different runs and temp files of killed writes.
@@ -69,31 +113,81 @@ class WorkDir:
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         for tmp in self.root.rglob(".*.tmp"):
             tmp.unlink()
+        manifest = self.manifest
+        stale = [name for name in manifest if name.split("/", 1)[0] not in keep]
+        for name in stale:
+            del manifest[name]
+        if stale:
+            self._save_manifest()
+        if not keep:
+            (self.root / self.MANIFEST).unlink(missing_ok=True)
 
-    def read_json(self, name: str) -> object | None:
-        path = self.root / name
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    # -- the manifest ----------------------------------------------------------------------------
 
-    def write_json(self, name: str, data: object) -> None:
-        atomic_write_text(self.root / name, json.dumps(data, separators=(",", ":")))
+    @property
+    def manifest(self) -> dict[str, str]:
+        """Checkpoint name -> SHA-256 of its bytes; an unreadable manifest vouches for nothing."""
+        if self._manifest is None:
+            self._manifest = {}
+            path = self.root / self.MANIFEST
+            if path.is_file():
+                try:
+                    loaded = parse_json(path.read_bytes())
+                    if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
+                        raise BadCheckpoint("not a mapping of names to checksums")
+                    self._manifest = loaded
+                except (ValueError, UnicodeDecodeError) as error:
+                    logger.warning(
+                        "checkpoint manifest %s is unreadable (%s); all work is redone", path, error
+                    )
+        return self._manifest
 
-    def read_arrays(self, name: str) -> dict[str, np.ndarray] | None:
+    def _save_manifest(self) -> None:
+        text = json.dumps(self.manifest, sort_keys=True, separators=(",", ":"))
+        atomic_write_text(self.root / self.MANIFEST, text)
+
+    # -- reading and writing checkpoints -----------------------------------------------------------
+
+    def load(self, name: str, parse: Callable[[bytes], T]) -> T | None:
+        """The checkpoint ``name`` parsed by ``parse``, or None when it is missing or bad.
+
+        A bad checkpoint (bytes not matching the manifest, or ``parse`` raising) is deleted with a
+        warning; the caller then does the work again and saves it.
+        """
         path = self.root / name
         if not path.is_file():
             return None
-        with np.load(path) as data:
-            return {key: data[key] for key in data.files}
-
-    def write_arrays(self, name: str, **arrays: np.ndarray) -> None:
-        atomic_write(self.root / name, lambda handle: np.savez(handle, **arrays))
-
-    def read_array(self, name: str) -> np.ndarray | None:
-        """The array, or ``None`` when missing or unreadable (then the work is simply redone)."""
-        path = self.root / name
         try:
-            return np.load(path) if path.is_file() else None
-        except (OSError, ValueError):
+            data = path.read_bytes()
+            expected = self.manifest.get(name)
+            if expected is None:
+                raise BadCheckpoint("not in the manifest (its write was cut short)")
+            if hashlib.sha256(data).hexdigest() != expected:
+                raise BadCheckpoint("its checksum does not match the manifest")
+            return parse(data)
+        except Exception as error:  # whatever is wrong with it, the work is redone
+            reason = str(error) or type(error).__name__
+            logger.warning("checkpoint %s is damaged (%s); discarded, recomputing", path, reason)
+            path.unlink(missing_ok=True)
+            if self.manifest.pop(name, None) is not None:
+                self._save_manifest()
             return None
 
-    def write_array(self, name: str, array: np.ndarray) -> None:
-        atomic_write(self.root / name, lambda handle: np.save(handle, array))
+    def save(self, name: str, data: bytes) -> None:
+        """Write the checkpoint atomically, then record its checksum in the manifest."""
+        atomic_write(self.root / name, lambda handle: handle.write(data))
+        self.manifest[name] = hashlib.sha256(data).hexdigest()
+        self._save_manifest()
+
+    def save_json(self, name: str, value: object) -> None:
+        self.save(name, json.dumps(value, separators=(",", ":"), allow_nan=False).encode("utf-8"))
+
+    def save_arrays(self, name: str, **arrays: np.ndarray) -> None:
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        self.save(name, buffer.getvalue())
+
+    def save_array(self, name: str, array: np.ndarray) -> None:
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        self.save(name, buffer.getvalue())
