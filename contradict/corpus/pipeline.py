@@ -315,7 +315,9 @@ class CorpusRun:
                 try:
                     probability_rows(probs, len(chunk))
                 except BadCheckpoint as error:  # never write (or report) NaN scores
-                    raise CorpusError(f"the model scored shard {number} badly: {error}", skippable=False) from None
+                    raise CorpusError(
+                        f"the model scored shard {number} badly: {error}", skippable=False
+                    ) from None
                 self.work.save_array(name, probs)
             else:
                 loaded += 1
