@@ -261,6 +261,9 @@ def main(argv: list[str] | None = None) -> Path:
     # 1. Arguments.
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
+    if not torch.cuda.is_available():
+        # Pinned memory only speeds up copies to a GPU; on CPU the DataLoader warns about it.
+        training_args.dataloader_pin_memory = False
     configure_logging()
     transformers.utils.logging.set_verbosity_warning()
     set_seed(training_args.seed)

@@ -439,3 +439,4 @@ def test_console_script_serve_uses_options(tiny_model_dir):
         server.terminate()
         logs = server.communicate(timeout=30)[0]
     assert str(tiny_model_dir) in logs  # the --model option reached the service's settings
+    assert "Loading weights" not in logs and "it/s]" not in logs  # no progress bars in a server log
