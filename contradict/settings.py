@@ -67,6 +67,15 @@ class ServiceSettings(BaseModel):
     batch_max_tokens: int = Field(16384, ge=64, description="dynamic batching: tokens per micro-batch")
     batch_max_wait_ms: float = Field(4.0, ge=0, description="dynamic batching: wait to fill a batch")
     queue_max_pairs: int = Field(16384, ge=1, description="pairs waiting before 503")
+    keep_alive_timeout_s: float = Field(5.0, gt=0, description="idle keep-alive connections close after this")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="a request head not complete this long after it began: 408, connection closed"
+    )
+    body_timeout_s: float = Field(30.0, gt=0, description="a request body not complete this long: 408")
+    max_header_bytes: int = Field(16384, ge=1024, description="request line + headers; larger: 431")
+    max_concurrent_requests: int = Field(
+        256, ge=1, description="requests in progress at once; more answer 503 with Retry-After"
+    )
     log_level: str = "INFO"
 
 
@@ -104,6 +113,12 @@ class CorpusSettings(BaseModel):
     api_max_document_chars: int = Field(100_000, ge=100, description="characters per document (HTTP)")
     api_max_candidates: int = Field(
         4096, ge=1, description="most similar statement pairs scored per HTTP request; the rest are dropped"
+    )
+    api_max_response_bytes: int = Field(
+        4_000_000,
+        ge=10_000,
+        description="contradictions answered per HTTP request, in bytes of JSON; "
+        "lower-ranked ones are left out and counted",
     )
     api_deadline_s: float = Field(
         60.0,

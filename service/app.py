@@ -15,7 +15,7 @@ from contradict.scorer import NLIScorer, Scorer
 from contradict.settings import Settings, get_settings
 from service import docs, documents, errors, routes
 from service.batcher import DynamicBatcher
-from service.guards import ApiKeyMiddleware, BodyGuardMiddleware
+from service.guards import ApiKeyMiddleware, BodyGuardMiddleware, ConcurrencyLimitMiddleware
 from service.metrics import RequestMetricsMiddleware, ServiceMetrics
 
 logger = logging.getLogger(__name__)
@@ -74,8 +74,12 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     app.include_router(documents.build_router(settings))
     docs.install(app)
     # Added last = runs first: metrics see every answer, auth runs before any body is read.
-    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.service.max_body_bytes)
-    if settings.service.api_key is not None:
-        app.add_middleware(ApiKeyMiddleware, api_key=settings.service.api_key.get_secret_value())
+    service = settings.service
+    app.add_middleware(
+        BodyGuardMiddleware, max_body_bytes=service.max_body_bytes, body_timeout_s=service.body_timeout_s
+    )
+    if service.api_key is not None:
+        app.add_middleware(ApiKeyMiddleware, api_key=service.api_key.get_secret_value())
+    app.add_middleware(ConcurrencyLimitMiddleware, max_requests=service.max_concurrent_requests)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics, router=app.router)
     return app

@@ -6,6 +6,8 @@ the app's batcher like every other model call. The bi-encoder is loaded once per
 it stops at the request's deadline (``corpus_api_deadline_s``, answered 504).
 """
 
+import json
+from collections import Counter
 from typing import Annotated
 
 import numpy as np
@@ -21,6 +23,34 @@ from service.deadline import Deadline
 from service.deps import BatcherDep, EmbedderDep, SettingsDep
 from service.errors import DOCUMENT_ERRORS
 from service.schemas import DocumentsResponse, documents_request
+
+# What a statement in the answer carries: its document by id, never the document's metadata again.
+STATEMENT_KEYS = ("sentence", "start", "end", "paragraph_start", "paragraph_end", "text")
+SCORE_KEYS = ("rank", "contradiction", "entailment", "neutral", "similarity")
+
+
+def document_out(article: Article, statements: int) -> dict:
+    meta = {name: getattr(article, name) for name in ("title", "source", "url", "published")}
+    return {"id": article.id, **meta, "statements": statements}
+
+
+def contradiction_out(row: dict) -> dict:
+    """A ranked row as answered: the scores, and each side as its document id and offsets."""
+    sides = {
+        side: {"document": row[side]["article"], **{k: row[side][k] for k in STATEMENT_KEYS}} for side in "ab"
+    }
+    return {**{key: row[key] for key in SCORE_KEYS}, **sides}
+
+
+def within_bytes(rows: list[dict], limit: int) -> list[dict]:
+    """The best rows whose JSON fits in ``limit`` bytes (the rest of the answer is small and bounded
+    by the request limits): a request of many similar documents cannot make a response of 100 MB."""
+    size = 0
+    for count, row in enumerate(rows):
+        size += len(json.dumps(row, ensure_ascii=False).encode("utf-8")) + 1
+        if size > limit:
+            return rows[:count]
+    return rows
 
 
 def build_router(settings: Settings) -> APIRouter:
@@ -45,8 +75,10 @@ def build_router(settings: Settings) -> APIRouter:
     ) -> DocumentsResponse:
         """Split the documents into sentences, pair similar sentences across documents, score the pairs.
 
-        Returns the pairs whose contradiction probability reaches the threshold, best first, each with
-        both statements' document ids, character offsets and scores.
+        Returns each document's metadata once, then the pairs whose contradiction probability reaches
+        the threshold, best first, each with both statements' document ids, character offsets and
+        scores (at most ``corpus_api_max_response_bytes`` of them; ``contradictions_dropped`` counts
+        the rest).
         """
         options = CorpusOptions.from_settings(
             settings,
@@ -63,8 +95,8 @@ def build_router(settings: Settings) -> APIRouter:
             for doc in payload.documents
         ]
         deadline = Deadline(settings.corpus.api_deadline_s, "corpus_api_deadline_s")
-        statements, found = await run_in_threadpool(prepare, articles, options, embedder, deadline.check)
-        kept = found.most_similar(settings.corpus.api_max_candidates)
+        statements, candidates = await run_in_threadpool(prepare, articles, options, embedder, deadline.check)
+        kept = candidates.most_similar(settings.corpus.api_max_candidates)
         pairs = statement_pairs(statements, kept)
         scores = await deadline.wait(batcher.score(pairs, symmetric=True)) if pairs else []
         probabilities = np.array(
@@ -73,18 +105,18 @@ def build_router(settings: Settings) -> APIRouter:
         scorer = batcher.scorer
         threshold = payload.threshold if payload.threshold is not None else scorer.calibration.threshold
         rows = ranked_rows(articles, statements, kept, probabilities.reshape(-1, len(LABELS)), threshold)
+        found = [contradiction_out(row) for row in rows if row["is_contradiction"]]
+        shown = within_bytes(found, settings.corpus.api_max_response_bytes)
+        counts = Counter(statement.article for statement in statements)
         return DocumentsResponse(
             model={"name": scorer.name, "version": scorer.version},
             threshold=threshold,
-            documents=len(articles),
+            documents=[document_out(article, counts[index]) for index, article in enumerate(articles)],
             statements=len(statements),
             candidates=len(kept),
-            candidates_dropped=len(found) - len(kept),
-            contradictions=[
-                {key: value for key, value in row.items() if key != "is_contradiction"}
-                for row in rows
-                if row["is_contradiction"]
-            ],
+            candidates_dropped=len(candidates) - len(kept),
+            contradictions=shown,
+            contradictions_dropped=len(found) - len(shown),
         )
 
     return router

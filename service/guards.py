@@ -6,7 +6,9 @@ decoding and gets a JSON error naming the limit instead of a 500 or a hang.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import time
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -63,21 +65,31 @@ def _too_large(limit: int, seen: str) -> object:
     )
 
 
+def _too_slow(limit: float) -> object:
+    message = f"the request body did not arrive within {limit:g} s (body_timeout_s)"
+    return error_response(
+        408, message, [field_error("body", message, "body_timeout", limit)], headers={"Connection": "close"}
+    )
+
+
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
 
 
 class BodyGuardMiddleware:
-    """Cap the body size (declared Content-Length *and* bytes actually streamed) and require UTF-8 JSON.
+    """Cap the body size (declared Content-Length *and* bytes actually streamed) and the time it may
+    take to arrive, and require UTF-8 JSON.
 
     The body is read here in full (it is bounded) and replayed to the app, so a chunked upload with
-    no Content-Length cannot slip past the limit.
+    no Content-Length cannot slip past the limit, and a stalled upload is answered 408 after
+    ``body_timeout_s`` instead of holding its connection and memory.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int):
+    def __init__(self, app: ASGIApp, max_body_bytes: int, body_timeout_s: float = 30.0):
         self.app = app
         self.limit = max_body_bytes
+        self.timeout = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -97,8 +109,13 @@ class BodyGuardMiddleware:
                 return
         chunks: list[bytes] = []
         size = 0
+        deadline = time.monotonic() + self.timeout
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - time.monotonic())
+            except TimeoutError:
+                await _too_slow(self.timeout)(scope, receive, send)
+                return
             if message["type"] == "http.disconnect":
                 return  # the client is gone; nobody to answer
             chunk = message.get("body", b"")
@@ -140,3 +157,36 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+class ConcurrencyLimitMiddleware:
+    """Refuse requests beyond ``max_concurrent_requests`` in progress with a JSON 503 and Retry-After.
+
+    Health, readiness and metrics are never refused: a full service must still say it is alive.
+    """
+
+    EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
+
+    def __init__(self, app: ASGIApp, max_requests: int):
+        self.app = app
+        self.limit = max_requests
+        self.active = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        if self.active >= self.limit:
+            response = error_response(
+                503,
+                f"too many requests in progress (max_concurrent_requests={self.limit}); retry shortly",
+                [field_error("body", "the server is busy", "concurrency_limit", self.limit)],
+                headers={"Retry-After": "1"},
+            )
+            await response(scope, receive, send)
+            return
+        self.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1

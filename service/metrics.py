@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -15,12 +15,14 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
-from starlette.routing import Match, Router
+from starlette.routing import BaseRoute, Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 UNMATCHED_ROUTE = "unmatched"
+# nginx's code for a request whose client closed the connection before the answer.
+CLIENT_CLOSED_REQUEST = 499
 
 
 class ServiceMetrics:
@@ -84,13 +86,15 @@ class RequestMetricsMiddleware:
         self.app = app
         self.metrics = metrics
         self.router = router
+        self._leaves: list[BaseRoute] | None = None  # listed on first use, when every route is there
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
+        disconnected = False
 
         async def send_and_record(message: Message) -> None:
             nonlocal status
@@ -98,19 +102,42 @@ class RequestMetricsMiddleware:
                 status = message["status"]
             await send(message)
 
+        async def receive_and_watch() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            disconnected = disconnected or message["type"] == "http.disconnect"
+            return message
+
         try:
-            await self.app(scope, receive, send_and_record)
+            await self.app(scope, receive_and_watch, send_and_record)
         finally:
+            if status is None:  # no answer: the client went away (499), or the app failed (500)
+                status = CLIENT_CLOSED_REQUEST if disconnected else 500
             route = self._route(scope)
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)
 
     def _route(self, scope: Scope) -> str:
         route = scope.get("route")
-        if route is None:
-            for candidate in self.router.routes:
-                match, _ = candidate.matches(scope)
-                if match is not Match.NONE:
-                    route = candidate
-                    break
+        if route is None:  # answered before routing (401, 413, 400, 503): find its template here
+            if self._leaves is None:
+                self._leaves = list(leaf_routes(self.router.routes))
+            route = next((leaf for leaf in self._leaves if leaf.matches(scope)[0] is not Match.NONE), None)
         return getattr(route, "path", None) or UNMATCHED_ROUTE
+
+
+def leaf_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes that have a path template, out of routers included in routers.
+
+    FastAPI may wrap an included router in an object with no template of its own; its routes are
+    then reached through its ``original_router`` (or ``routes``), whatever the version calls it.
+    """
+    for route in routes:
+        if isinstance(getattr(route, "path", None), str):
+            yield route
+            continue
+        inner = getattr(route, "original_router", None) or route
+        prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+        children = getattr(inner, "routes", None)
+        if children and not prefix:  # a prefixed inner router would need its prefix in each template
+            yield from leaf_routes(children)

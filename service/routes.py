@@ -50,6 +50,7 @@ def build_router(settings: Settings) -> APIRouter:
         return scorer.info()
 
     @router.get("/healthz", response_model=Health, tags=["health"])
+    @router.head("/healthz", include_in_schema=False)  # load balancers and `curl -I` probe with HEAD
     async def healthz() -> Health:
         """Liveness: the process answers (the model may still be loading)."""
         return Health(status="alive")
@@ -60,8 +61,8 @@ def build_router(settings: Settings) -> APIRouter:
         if batcher.ready:
             return Health(status="ready")
         response.status_code = 503
-        if batcher.load_error is not None:
-            return Health(status="failed", detail=f"model failed to load: {batcher.load_error}")
+        if batcher.load_error is not None:  # the reason is in the server log, not on this open route
+            return Health(status="failed", detail="the model failed to load; the server log has the reason")
         return Health(status="starting", detail="the model is loading")
 
     @router.get("/metrics", include_in_schema=False)

@@ -6,6 +6,7 @@ document) come from :class:`Settings`, so the request models are built per app b
 limits, names them in its errors and shows them in the OpenAPI schema.
 """
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,19 +30,31 @@ EXAMPLE_PAIR = {
 }
 
 
+# "Not only whitespace", as the OpenAPI schema states it (a pattern) and as it is checked: Python's
+# ``re`` ``\S`` is what schema-driven clients and test generators use too, so the two never disagree.
+NOT_BLANK = r"\S"
+_NOT_BLANK = re.compile(NOT_BLANK)
+
+
 def _not_blank(value: str) -> str:
-    if not value.strip():
+    if not _NOT_BLANK.search(value):
         raise ValueError("must contain text, not only whitespace")
     return value
 
 
 def statement(max_chars: int, description: str = "a statement (plain text)") -> Any:
-    """A non-blank string of at most ``max_chars`` characters; strict, so numbers are not coerced."""
+    """A non-blank string of at most ``max_chars`` characters; strict, so numbers are not coerced.
+
+    The pattern is only shown in the schema; :func:`_not_blank` checks it, with a clearer message
+    than a failed pattern's."""
     return Annotated[
         str,
         StringConstraints(strict=True, min_length=1, max_length=max_chars),
         AfterValidator(_not_blank),
-        Field(description=f"{description}; 1..{max_chars} characters, not only whitespace"),
+        Field(
+            description=f"{description}; 1..{max_chars} characters, not only whitespace",
+            json_schema_extra={"pattern": NOT_BLANK},
+        ),
     ]
 
 
@@ -73,6 +86,8 @@ def contradictions_request(max_pairs: int, max_chars: int) -> type[BaseModel]:
     return ContradictionsRequest
 
 
+# A JSON number (an integer is a number too), never a boolean or a string.
+StrictNumber = Annotated[float, Field(strict=True)]
 MAX_ID_CHARS = 256
 MAX_META_CHARS = 2000
 Meta = Annotated[StrictStr | None, Field(None, max_length=MAX_META_CHARS)]
@@ -128,11 +143,14 @@ def documents_request(max_documents: int, max_chars: int) -> type[BaseModel]:
             ),
             AfterValidator(_unique_ids),
         ]
-        top_k: int | None = Field(
+        # Strict like /v1/contradictions: true is not 1 and "5" is not 5.
+        top_k: StrictInt | None = Field(
             None, ge=1, le=200, description="neighbours per statement (default: settings)"
         )
-        min_similarity: float | None = Field(None, ge=-1.0, le=1.0, description="cosine similarity floor")
-        threshold: float | None = Field(
+        min_similarity: StrictNumber | None = Field(
+            None, ge=-1.0, le=1.0, description="cosine similarity floor"
+        )
+        threshold: StrictNumber | None = Field(
             None, ge=0.0, le=1.0, description="default: the model's calibrated one"
         )
         within_article: StrictBool = Field(False, description="also compare statements of the same document")
@@ -163,12 +181,19 @@ class ContradictionsResponse(BaseModel):
     results: list[PairResult]
 
 
-class StatementOut(BaseModel):
-    article: str
+class DocumentOut(BaseModel):
+    """A document's metadata, once per document; statements name their document by ``id``."""
+
+    id: str
     title: str
     source: str
     url: str
     published: str
+    statements: int = Field(description="statements found in the document")
+
+
+class StatementOut(BaseModel):
+    document: str = Field(description="the id of the statement's document (see `documents`)")
     sentence: int = Field(description="position of the sentence in its document")
     start: int = Field(description="character offset: text[start:end] is the statement")
     end: int
@@ -188,13 +213,17 @@ class ContradictionOut(BaseModel):
 
 
 class DocumentsResponse(BaseModel):
-    model: dict[str, str]
+    model: ModelRef
     threshold: float
-    documents: int
+    documents: list[DocumentOut] = Field(description="every document of the request, in request order")
     statements: int
     candidates: int = Field(description="statement pairs scored")
     candidates_dropped: int = Field(description="less similar pairs not scored (corpus_api_max_candidates)")
-    contradictions: list[ContradictionOut]
+    contradictions: list[ContradictionOut] = Field(description="pairs reaching the threshold, best first")
+    contradictions_dropped: int = Field(
+        description="lower-ranked contradictions left out to keep the answer within "
+        "corpus_api_max_response_bytes"
+    )
 
 
 class ModelInfo(BaseModel):

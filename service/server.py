@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from pydantic import SecretStr
 from contradict.scorer import resolve_model_folder
 from contradict.settings import ENV_PREFIX, FLAT_NAMES, GROUPS, NESTED_DELIMITER, Settings
 from service.app import create_app
+from service.connections import GuardedHttpToolsProtocol
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,22 @@ def export_settings(settings: Settings) -> None:
         os.environ[key] = str(value)
 
 
+def uvicorn_limits(settings: Settings) -> dict[str, Any]:
+    """uvicorn options from the settings: timeouts and sizes that keep stalled or oversized clients
+    from holding connections (the head deadline and size cap come with the protocol class)."""
+    service = settings.service
+    return {
+        "log_level": service.log_level.lower(),
+        "timeout_graceful_shutdown": 30,
+        "http": GuardedHttpToolsProtocol.configured(settings),
+        "timeout_keep_alive": service.keep_alive_timeout_s,
+        "h11_max_incomplete_event_size": service.max_header_bytes,  # if h11 is ever chosen
+        # A backstop at the connection level (uvicorn answers it in plain text); requests beyond
+        # max_concurrent_requests are refused before this, in JSON, by the app's middleware.
+        "limit_concurrency": 2 * service.max_concurrent_requests,
+    }
+
+
 def app_from_env() -> FastAPI:
     """uvicorn factory for multi-process mode: every worker builds its app (and model) from env."""
     return create_app(Settings())
@@ -63,14 +81,10 @@ def run(settings: Settings) -> None:
     )
     settings.log()
     check_model(settings)
-    options = {
-        "host": service.host,
-        "port": service.port,
-        "log_level": service.log_level.lower(),
-        "timeout_graceful_shutdown": 30,
-    }
+    options = {"host": service.host, "port": service.port, **uvicorn_limits(settings)}
     if service.workers == 1:
         uvicorn.run(create_app(settings), **options)
         return
     export_settings(settings)
+    options["http"] = GuardedHttpToolsProtocol  # by name into the workers, which read the exported limits
     uvicorn.run("service.server:app_from_env", factory=True, workers=service.workers, **options)

@@ -48,7 +48,17 @@ def test_contradicting_pairs_with_offsets_and_core_scores(client, app, tiny_mode
     response = client.post(URL, json={"documents": documents(), "threshold": 0.0, "top_k": 3})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["documents"] == 3 and body["statements"] > 0 and body["candidates_dropped"] == 0
+    assert body["statements"] > 0 and body["candidates_dropped"] == 0 and body["contradictions_dropped"] == 0
+    # Metadata once per document, in request order; statements name their document by id.
+    sent = documents()
+    assert [d["id"] for d in body["documents"]] == [d["id"] for d in sent]
+    herald = body["documents"][0]
+    assert (herald["title"], herald["source"], herald["url"]) == (
+        sent[0]["title"],
+        sent[0]["source"],
+        sent[0]["url"],
+    )
+    assert sum(d["statements"] for d in body["documents"]) == body["statements"]
     found = body["contradictions"]
     assert len(found) == body["candidates"] > 0
     assert [row["rank"] for row in found] == list(range(1, len(found) + 1))
@@ -56,9 +66,18 @@ def test_contradicting_pairs_with_offsets_and_core_scores(client, app, tiny_mode
     assert scores == sorted(scores, reverse=True)
     texts = {r["id"]: r["text"] for r in ARTICLES}
     for row in found:
-        assert row["a"]["article"] != row["b"]["article"]
+        assert row["a"]["document"] != row["b"]["document"]
         for side in (row["a"], row["b"]):
-            assert texts[side["article"]][side["start"] : side["end"]] == side["text"]
+            assert set(side) == {
+                "document",
+                "sentence",
+                "start",
+                "end",
+                "paragraph_start",
+                "paragraph_end",
+                "text",
+            }
+            assert texts[side["document"]][side["start"] : side["end"]] == side["text"]
     core = NLIScorer(str(tiny_model_dir))
     expected = core.probabilities([(row["a"]["text"], row["b"]["text"]) for row in found], symmetric=True)
     got = np.array([[row["contradiction"], row["entailment"], row["neutral"]] for row in found])

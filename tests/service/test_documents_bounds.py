@@ -68,7 +68,9 @@ def test_the_deadline_stops_the_work_and_answers_504(client, app):
     detail = response.json()["detail"][0]
     assert detail["type"] == "deadline_exceeded" and detail["limit"] == 1.0
     assert "corpus_api_deadline_s" in detail["message"]
-    assert elapsed < 10, elapsed  # stopped at the first check after the deadline (one embedding chunk)
+    # Stopped at the first check after the deadline: one embedding chunk (1,024 statements, 3-10 s on
+    # a busy 2-core machine), against minutes for the whole request.
+    assert elapsed < 30, elapsed
     # The work is over, not just the answer: the bi-encoder is free again at once.
     lock = app.state.corpus_embedder._lock
     assert lock.acquire(timeout=5), "the embedding went on after the answer"
