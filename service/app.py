@@ -16,6 +16,7 @@ from contradict.settings import Settings, get_settings
 from service import docs, documents, errors, routes
 from service.batcher import DynamicBatcher
 from service.guards import ApiKeyMiddleware, BodyGuardMiddleware, ConcurrencyLimitMiddleware
+from service.head import HeadAsGetMiddleware
 from service.metrics import RequestMetricsMiddleware, ServiceMetrics
 
 logger = logging.getLogger(__name__)
@@ -81,5 +82,6 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     if service.api_key is not None:
         app.add_middleware(ApiKeyMiddleware, api_key=service.api_key.get_secret_value())
     app.add_middleware(ConcurrencyLimitMiddleware, max_requests=service.max_concurrent_requests)
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics, router=app.router)
     return app

@@ -50,7 +50,6 @@ def build_router(settings: Settings) -> APIRouter:
         return scorer.info()
 
     @router.get("/healthz", response_model=Health, tags=["health"])
-    @router.head("/healthz", include_in_schema=False)  # load balancers and `curl -I` probe with HEAD
     async def healthz() -> Health:
         """Liveness: the process answers (the model may still be loading)."""
         return Health(status="alive")

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -30,9 +31,13 @@ EXAMPLE_PAIR = {
 }
 
 
-# "Not only whitespace", as the OpenAPI schema states it (a pattern) and as it is checked: Python's
-# ``re`` ``\S`` is what schema-driven clients and test generators use too, so the two never disagree.
-NOT_BLANK = r"\S"
+# "Not only whitespace", as the OpenAPI schema states it (a pattern) and as it is checked. The class is
+# spelled out because ``\s`` differs between ECMA-262 (the schema's regex dialect, used by clients and
+# test generators) and Python (which also counts \x1c-\x1f and \x85): this one is the union of both,
+# and reads the same in both dialects.
+NOT_BLANK = (
+    r"[^ \t\n\f\r\u000b\u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
 _NOT_BLANK = re.compile(NOT_BLANK)
 
 
@@ -88,6 +93,15 @@ def contradictions_request(max_pairs: int, max_chars: int) -> type[BaseModel]:
 
 # A JSON number (an integer is a number too), never a boolean or a string.
 StrictNumber = Annotated[float, Field(strict=True)]
+
+
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's integer: 5 and 5.0 (then checked to have no fraction), never true or "5"."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
 MAX_ID_CHARS = 256
 MAX_META_CHARS = 2000
 Meta = Annotated[StrictStr | None, Field(None, max_length=MAX_META_CHARS)]
@@ -144,8 +158,8 @@ def documents_request(max_documents: int, max_chars: int) -> type[BaseModel]:
             AfterValidator(_unique_ids),
         ]
         # Strict like /v1/contradictions: true is not 1 and "5" is not 5.
-        top_k: StrictInt | None = Field(
-            None, ge=1, le=200, description="neighbours per statement (default: settings)"
+        top_k: Annotated[int, Field(ge=1, le=200), BeforeValidator(_json_integer)] | None = Field(
+            None, description="neighbours per statement (default: settings)"
         )
         min_similarity: StrictNumber | None = Field(
             None, ge=-1.0, le=1.0, description="cosine similarity floor"

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from contradict.settings import Settings
-from service.app import create_app
-from service.server import uvicorn_limits
+from service.schemas import NOT_BLANK
 from tests.support.corpus import ARTICLES
-from tests.support.service import LiveServer
+from tests.support.service import production_server
 
 pytestmark = pytest.mark.slow  # real servers
 
@@ -29,15 +26,6 @@ HEADER_TIMEOUT = 1.0
 BODY_TIMEOUT = 2.0
 MAX_HEADER_BYTES = 4096
 MAX_CONCURRENT = 2
-
-
-class Server(LiveServer):
-    """LiveServer with the production uvicorn options of ``settings``."""
-
-    def __init__(self, settings: Settings):
-        super().__init__(create_app(settings))
-        self.server = uvicorn.Server(uvicorn.Config(self.app, **uvicorn_limits(settings)))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +39,7 @@ def server(tiny_model_dir):
         max_concurrent_requests=MAX_CONCURRENT,
         log_level="warning",
     )
-    live = Server(settings).start()
+    live = production_server(settings).start()
     yield live
     live.stop()
 
@@ -190,9 +178,9 @@ def test_the_documents_route_is_strict(client, field, value):
 
 def test_the_schema_states_not_only_whitespace(client):
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
-    assert schemas["StatementPair"]["properties"]["premise"]["pattern"] == r"\S"
-    assert schemas["DocumentIn"]["properties"]["text"]["pattern"] == r"\S"
-    blank = {"pairs": [{"premise": " \u00a0\t", "hypothesis": "x"}]}
+    assert schemas["StatementPair"]["properties"]["premise"]["pattern"] == NOT_BLANK
+    assert schemas["DocumentIn"]["properties"]["text"]["pattern"] == NOT_BLANK
+    blank = {"pairs": [{"premise": " \u00a0\t\x1f\ufeff", "hypothesis": "x"}]}
     response = client.post("/v1/contradictions", json=blank, headers=AUTH)
     assert response.status_code == 422 and response.json()["detail"][0]["field"] == "pairs.0.premise"
 
@@ -201,7 +189,7 @@ def test_readyz_does_not_show_the_load_error(tmp_path: Path):
     broken = tmp_path / "broken-model"
     broken.mkdir()
     (broken / "config.json").write_text('{"model_type": "secret-internal-detail"}')
-    live = Server(Settings(model=str(broken), log_level="critical")).start(wait_ready=False)
+    live = production_server(Settings(model=str(broken), log_level="critical")).start(wait_ready=False)
     try:
         deadline = time.monotonic() + 30
         while (body := httpx.get(live.url + "/readyz").json())["status"] == "starting":

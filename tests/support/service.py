@@ -6,6 +6,7 @@ import random
 import socket
 import threading
 import time
+from typing import Any
 
 import httpx
 import uvicorn
@@ -42,15 +43,17 @@ def body(pairs: list[tuple[str, str]], symmetric: bool = False) -> dict:
 
 
 class LiveServer:
-    """uvicorn serving ``app`` on a free 127.0.0.1 port from a background thread."""
+    """uvicorn serving ``app`` on a free 127.0.0.1 port from a background thread; ``options`` are
+    uvicorn's (default: quiet, 10 s graceful shutdown)."""
 
-    def __init__(self, app: FastAPI):
+    def __init__(self, app: FastAPI, options: dict[str, Any] | None = None):
         self.app = app
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.socket.bind(("127.0.0.1", 0))
         self.port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=10))
+        options = options or {"log_level": "warning", "timeout_graceful_shutdown": 10}
+        self.server = uvicorn.Server(uvicorn.Config(app, **options))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
     def start(self, wait_ready: bool = True, timeout: float = 60.0) -> LiveServer:
@@ -70,3 +73,11 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(30)
         self.socket.close()
+
+
+def production_server(settings) -> LiveServer:
+    """A LiveServer of the app and uvicorn options ``contradict serve`` would use for ``settings``."""
+    from service.app import create_app
+    from service.server import uvicorn_limits
+
+    return LiveServer(create_app(settings), uvicorn_limits(settings))
