@@ -1,8 +1,9 @@
 """Bounded work per documents request, on a real uvicorn server with the tiny NLI model and the real
-bi-encoder: the deadline stops the work (not only the answer)."""
+bi-encoder: the deadline stops the work (not only the answer), the answer has a size bound."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 
@@ -76,3 +77,20 @@ def test_the_deadline_stops_the_work_and_answers_504(client, app):
     assert lock.acquire(timeout=5), "the embedding went on after the answer"
     lock.release()
     assert client.post(URL, json={"documents": small_documents()}).status_code == 200
+
+
+def test_the_answer_stays_within_its_size_bound(client, app):
+    payload = {"documents": small_documents(), "threshold": 0.0, "top_k": 3}
+    full = client.post(URL, json=payload).json()
+    assert full["contradictions_dropped"] == 0 and len(full["contradictions"]) > 2
+    rows = [json.dumps(row, ensure_ascii=False).encode() for row in full["contradictions"]]
+    limit = sum(len(row) + 1 for row in rows[:2])  # room for exactly the two best rows
+    corpus = app.state.settings.corpus
+    corpus.api_max_response_bytes = limit
+    try:
+        bounded = client.post(URL, json=payload).json()
+    finally:
+        corpus.api_max_response_bytes = 4_000_000
+    assert bounded["contradictions"] == full["contradictions"][:2]
+    assert bounded["contradictions_dropped"] == len(full["contradictions"]) - 2
+    assert bounded["documents"] == full["documents"]  # metadata once per document either way
