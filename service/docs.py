@@ -22,6 +22,11 @@ STATIC_PREFIX = "/docs/static"
 DOCS_PATH = "/docs"
 REDOC_PATH = "/redoc"
 OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
+# ReDoc's sidebar draws a logo from cdn.redoc.ly and Swagger UI may fetch a validator badge: the
+# pages may load images, fonts and data from this server only, so offline nothing hangs or leaks.
+OFFLINE_POLICY = {
+    "Content-Security-Policy": "img-src 'self' data:; font-src 'self' data:; connect-src 'self'"
+}
 
 
 def install(app: FastAPI) -> None:
@@ -32,15 +37,17 @@ def install(app: FastAPI) -> None:
 
     @app.get(DOCS_PATH, include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url,
-            title=f"{app.title} - API docs",
-            oauth2_redirect_url=OAUTH2_REDIRECT_PATH,
-            swagger_js_url=f"{STATIC_PREFIX}/swagger-ui-bundle.js",
-            swagger_css_url=f"{STATIC_PREFIX}/swagger-ui.css",
-            swagger_favicon_url=favicon,
-            # No badge that sends the spec to validator.swagger.io.
-            swagger_ui_parameters={"validatorUrl": None},
+        return _offline(
+            get_swagger_ui_html(
+                openapi_url=app.openapi_url,
+                title=f"{app.title} - API docs",
+                oauth2_redirect_url=OAUTH2_REDIRECT_PATH,
+                swagger_js_url=f"{STATIC_PREFIX}/swagger-ui-bundle.js",
+                swagger_css_url=f"{STATIC_PREFIX}/swagger-ui.css",
+                swagger_favicon_url=favicon,
+                # No badge that sends the spec to validator.swagger.io.
+                swagger_ui_parameters={"validatorUrl": None},
+            )
         )
 
     @app.get(OAUTH2_REDIRECT_PATH, include_in_schema=False)
@@ -49,10 +56,17 @@ def install(app: FastAPI) -> None:
 
     @app.get(REDOC_PATH, include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=app.openapi_url,
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{STATIC_PREFIX}/redoc.standalone.js",
-            redoc_favicon_url=favicon,
-            with_google_fonts=False,
+        return _offline(
+            get_redoc_html(
+                openapi_url=app.openapi_url,
+                title=f"{app.title} - ReDoc",
+                redoc_js_url=f"{STATIC_PREFIX}/redoc.standalone.js",
+                redoc_favicon_url=favicon,
+                with_google_fonts=False,
+            )
         )
+
+
+def _offline(page: HTMLResponse) -> HTMLResponse:
+    page.headers.update(OFFLINE_POLICY)
+    return page

@@ -1,35 +1,17 @@
-"""The HTML report in a real headless browser (Debian's Chromium driven by Selenium): sort, filter,
-search, near misses, titles, colours, and no network.
-
-Chromium and its driver come from Debian (`make browser`, a prerequisite of `make test`); when they
-are missing this test fails rather than skips, so CI cannot pass without having run it.
-"""
+"""The HTML report in a real headless browser (Debian's Chromium driven by Selenium, see
+tests/support/browser.py): sort, filter, search, near misses, titles, colours, and no network."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from contradict.corpus.report import render_html
+from tests.support.browser import chromium_driver, fetched_resources
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-# Headless, as root in CI, and quiet on a machine without network (no background connections).
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-)
 THRESHOLD = 0.5
 LONG_TITLE = (
     "Ledger of the harbour authority: annual accounts, traffic counts and the maintenance budget of "
@@ -42,31 +24,17 @@ ARTICLES = {
     ),
     "ledger": (LONG_TITLE, "The bridge opened in 1950. Tolls paid for its upkeep."),
     "courier": ("", "Exports fell sharply in May. Tolls never paid for its upkeep."),
-    "gazette": ("City mourns", "The bridge never opened to traffic. Tolls were abolished."),
+    "gazette": ("City mourns", "The bridge never opened. Tolls were abolished."),
 }
 # (a, sentence of a, b, sentence of b, contradiction, similarity); ranks follow this order.
 PAIRS = [
     ("harbour", "The bridge opened in 1932.", "ledger", "The bridge opened in 1950.", 0.91, 0.62),
     ("courier", "Tolls never paid for its upkeep.", "gazette", "Tolls were abolished.", 0.80, 0.58),
-    (
-        "harbour",
-        "The bridge opened in 1932.",
-        "gazette",
-        "The bridge never opened to traffic.",
-        0.66,
-        0.71,
-    ),
+    ("harbour", "The bridge opened in 1932.", "gazette", "The bridge never opened.", 0.66, 0.71),
     ("ledger", "Tolls paid for its upkeep.", "courier", "Tolls never paid for its upkeep.", 0.55, 0.95),
     # Near misses: below the threshold.
     ("harbour", "Exports rose sharply in May.", "courier", "Exports fell sharply in May.", 0.21, 0.88),
-    (
-        "ledger",
-        "The bridge opened in 1950.",
-        "gazette",
-        "The bridge never opened to traffic.",
-        0.12,
-        0.60,
-    ),
+    ("ledger", "The bridge opened in 1950.", "gazette", "The bridge never opened.", 0.12, 0.60),
 ]
 
 
@@ -108,16 +76,7 @@ SUMMARY = {
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
-    if missing:
-        pytest.fail(
-            f"{' and '.join(missing)} missing: `make browser` installs Debian's chromium chromium-driver"
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver = chromium_driver()
     yield driver
     driver.quit()
 
@@ -203,5 +162,5 @@ def test_titles_are_cut_at_a_word_and_scores_coloured_by_the_threshold(page):
 @pytest.mark.slow  # a real browser
 def test_report_loads_nothing_from_anywhere(page):
     # One file: the browser fetched no resource beyond the page itself.
-    assert page.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert fetched_resources(page) == []
     assert page.find_elements(By.CSS_SELECTOR, "script[src], link[href], img[src]") == []

@@ -7,9 +7,12 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from contradict.settings import Settings
 from service.app import create_app
+from tests.support.browser import chromium_driver, fetched_resources
 from tests.support.service import LiveServer
 
 API_KEY = "docs-test-key"
@@ -59,5 +62,27 @@ def test_docs_page_and_every_asset_come_from_the_server(secured_docs, page):
         assert asset.status_code == 200, url
         assert len(asset.content) > 1000, url  # a real bundle, not an error page
     assert "googleapis" not in answer.text and "cdn.jsdelivr" not in answer.text
+    # What the bundles would fetch by themselves (ReDoc's logo) the page's policy refuses.
+    assert "img-src 'self' data:" in answer.headers["content-security-policy"]
     # The spec the page renders is served too.
     assert httpx.get(base + "/openapi.json").json()["info"]["title"] == "contradict"
+
+
+@pytest.mark.slow  # a real browser and a real server
+def test_docs_render_in_a_browser_from_the_server_alone(secured_docs):
+    """Swagger UI and ReDoc draw the API in headless Chromium, every fetch going to the server."""
+    driver = chromium_driver()
+    try:
+        for page, title in (("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")):
+            driver.get(secured_docs.url + page)
+            heading = WebDriverWait(driver, 30).until(
+                lambda d, css=title: d.find_element(By.CSS_SELECTOR, css)  # noqa: B023
+            )
+            assert "contradict" in heading.text
+            fetched = fetched_resources(driver)
+            ours = [r for r in fetched if r["url"].startswith(secured_docs.url + "/")]
+            assert len(ours) >= 2 and all(r["status"] == 200 for r in ours), fetched  # bundle, spec
+            # Anything else (ReDoc's sidebar logo on a CDN) is refused by the page's policy: no byte.
+            assert all(r["status"] == 0 and r["bytes"] == 0 for r in fetched if r not in ours), fetched
+    finally:
+        driver.quit()
