@@ -15,18 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from contradict.corpus.candidates import CandidateOptions, Embedder
 from contradict.corpus.errors import CorpusError
-from contradict.corpus.pipeline import CorpusOptions, CorpusRun
 from contradict.corpus.workdir import WorkDir
-from contradict.scorer import NLIScorer
-from tests.support.corpus import write_jsonl
+from tests.support.corpus import run_corpus, write_jsonl
 
 pytestmark = pytest.mark.slow  # the real bi-encoder
 
-OPTIONS = CorpusOptions(
-    candidates=CandidateOptions(top_k=3, min_similarity=0.3), threshold=0.0, shard_pairs=3
-)
 OUTPUTS = (".jsonl", ".csv", ".html")
 TARGETS = {
     "statements": "statements-*.json",
@@ -35,27 +29,7 @@ TARGETS = {
 }
 
 
-@pytest.fixture(scope="module")
-def scorer(tiny_model_dir) -> NLIScorer:
-    return NLIScorer(str(tiny_model_dir))
-
-
-@pytest.fixture(scope="module")
-def embedder() -> Embedder:
-    return Embedder()
-
-
-def run(corpus: Path, out: Path, scorer, embedder, **kwargs):
-    return CorpusRun(
-        corpus,
-        out,
-        scorer=scorer,
-        embedder=embedder,
-        options=OPTIONS,
-        csv_path=out.with_suffix(".csv"),
-        report_path=out.with_suffix(".html"),
-        **kwargs,
-    ).run()
+run = run_corpus
 
 
 @pytest.fixture(scope="module")

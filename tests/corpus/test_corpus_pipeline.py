@@ -12,27 +12,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from contradict.corpus.candidates import CandidateOptions, Embedder
+from contradict.corpus.candidates import CandidateOptions
 from contradict.corpus.command import corpus
-from contradict.corpus.pipeline import CorpusOptions, CorpusRun, scorer_fn
+from contradict.corpus.pipeline import CorpusOptions, scorer_fn
 from contradict.corpus.rows import FLAT_COLUMNS
-from contradict.scorer import NLIScorer
-from tests.support.corpus import ARTICLES, read_jsonl, write_jsonl
+from tests.support.corpus import ARTICLES, SMALL_OPTIONS, read_jsonl, run_corpus, write_jsonl
 
-# Threshold 0 marks every candidate a contradiction: the tiny random model scores about 1/3.
-OPTIONS = CorpusOptions(
-    candidates=CandidateOptions(top_k=3, min_similarity=0.3), threshold=0.0, shard_pairs=3
-)
-
-
-@pytest.fixture(scope="module")
-def scorer(tiny_model_dir) -> NLIScorer:
-    return NLIScorer(str(tiny_model_dir))
-
-
-@pytest.fixture(scope="module")
-def embedder() -> Embedder:
-    return Embedder()
+OPTIONS = SMALL_OPTIONS
 
 
 @pytest.fixture
@@ -40,17 +26,7 @@ def corpus_file(tmp_path) -> Path:
     return write_jsonl(tmp_path / "corpus.jsonl")
 
 
-def run(corpus_file, out: Path, scorer, embedder, options=OPTIONS, **kwargs):
-    return CorpusRun(
-        corpus_file,
-        out,
-        scorer=scorer,
-        embedder=embedder,
-        options=options,
-        csv_path=out.with_suffix(".csv"),
-        report_path=out.with_suffix(".html"),
-        **kwargs,
-    ).run()
+run = run_corpus
 
 
 @pytest.mark.slow  # the real bi-encoder

@@ -10,7 +10,7 @@ from contradict.scorer import NLIScorer
 from contradict.settings import Settings
 from service.app import create_app
 from tests.support.corpus import ARTICLES
-from tests.support.service import LiveServer
+from tests.support.service import live_client
 
 # All slow: every test talks to a real uvicorn server, which loads the real bi-encoder.
 pytestmark = pytest.mark.slow
@@ -34,10 +34,8 @@ def app(tiny_model_dir):
 
 @pytest.fixture(scope="module")
 def client(app):
-    server = LiveServer(app).start()
-    with httpx.Client(base_url=server.url, timeout=120) as http:
+    with live_client(app) as http:
         yield http
-    server.stop()
 
 
 def documents(records=ARTICLES) -> list[dict]:

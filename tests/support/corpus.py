@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from contradict.corpus.candidates import CandidateOptions
+from contradict.corpus.pipeline import CorpusOptions, CorpusRun
+
 ARTICLES = [
     {
         "id": "herald-1",
@@ -49,3 +52,24 @@ def write_jsonl(path: Path, records: list[dict] | None = None) -> Path:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# Threshold 0 marks every candidate a contradiction (the tiny random model scores about 1/3); shards of
+# three pairs give a resume something to resume.
+SMALL_OPTIONS = CorpusOptions(
+    candidates=CandidateOptions(top_k=3, min_similarity=0.3), threshold=0.0, shard_pairs=3
+)
+
+
+def run_corpus(corpus_file: Path, out: Path, scorer, embedder, options=SMALL_OPTIONS, **kwargs):
+    """One scan of ``corpus_file`` into ``out`` with CSV and HTML beside it (``out`` with their suffixes)."""
+    return CorpusRun(
+        corpus_file,
+        out,
+        scorer=scorer,
+        embedder=embedder,
+        options=options,
+        csv_path=out.with_suffix(".csv"),
+        report_path=out.with_suffix(".html"),
+        **kwargs,
+    ).run()

@@ -6,6 +6,8 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -81,3 +83,14 @@ def production_server(settings) -> LiveServer:
     from service.server import uvicorn_limits
 
     return LiveServer(create_app(settings), uvicorn_limits(settings))
+
+
+@contextmanager
+def live_client(app: FastAPI, timeout: float = 120) -> Iterator[httpx.Client]:
+    """An httpx client of ``app`` served by a LiveServer, stopped on exit."""
+    server = LiveServer(app).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=timeout) as http:
+            yield http
+    finally:
+        server.stop()
