@@ -46,7 +46,14 @@ serve: setup
 	$(VENV)/bin/contradict serve
 
 test: setup browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not ray"
+
+# The Ray engine's tests (-m ray) with the optional `ray` extra; CI (.ci/run) runs it after `make test`.
+.PHONY: test-ray
+test-ray: setup
+	$(PY) -m pip install --quiet -e ".[ray]"
+	$(PY) -c "import ray.data"
+	timeout 900 $(PY) -m pytest -q -m ray
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -18,8 +18,11 @@ import typer
 from contradict.cli_kit import (
     BatchSizeOption,
     DeviceOption,
+    Engine,
+    EngineOption,
     ModelOption,
     QuietOption,
+    RayAddressOption,
     SkipInvalidOption,
     ThresholdOption,
     fail,
@@ -30,6 +33,7 @@ from contradict.cli_kit import (
     progress_bars,
     refuse_overwriting_input,
     report_skipped,
+    require_ray_extra,
     widen_help_without_tty,
 )
 from contradict.corpus.command import corpus
@@ -115,6 +119,8 @@ def score(
         int, typer.Option(min=1, help="Pairs read and scored at a time.")
     ] = DEFAULT_CHUNK_SIZE,
     quiet: QuietOption = False,
+    engine: EngineOption = Engine.local,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Score statement pairs (fields premise/hypothesis or sentence1/sentence2, optional id).
 
@@ -130,13 +136,16 @@ def score(
     if input != STDIO and not os.path.isfile(input):
         fail(f"input file {input} not found")
     refuse_overwriting_input(input, [output])
+    if engine is Engine.ray:
+        require_ray_extra()
 
     started = time.perf_counter()
     stats = ReadStats()
     contradictions = 0
     try:
         total = None if input == STDIO else _count_valid(input, in_fmt, skip_invalid)
-        scorer = load_scorer(load_settings(model=model, batch_size=batch_size, device=device))
+        settings = load_settings(model=model, batch_size=batch_size, device=device, ray_address=ray_address)
+        scorer = load_scorer(settings)
         records = read_pairs(input, in_fmt, skip_invalid=skip_invalid, stats=stats)
         directions = 2 if symmetric else 1
         with (
@@ -144,15 +153,25 @@ def score(
             ResultWriter(output, out_fmt) as writer,
         ):
             task = progress.add_task("scoring", total=total)
-            for rows in score_records(
-                scorer,
-                records,
-                symmetric=symmetric,
-                threshold=threshold,
-                chunk_size=chunk_size,
-                progress=lambda done: progress.advance(task, done / directions),
-            ):
+            if engine is Engine.ray:
+                from contradict.ray_score import ray_score_records
+
+                scored = ray_score_records(
+                    settings, records, symmetric=symmetric, threshold=threshold, quiet=quiet
+                )
+            else:
+                scored = score_records(
+                    scorer,
+                    records,
+                    symmetric=symmetric,
+                    threshold=threshold,
+                    chunk_size=chunk_size,
+                    progress=lambda done: progress.advance(task, done / directions),
+                )
+            for rows in scored:
                 writer.write(rows)
+                if engine is Engine.ray:
+                    progress.advance(task, len(rows))
                 contradictions += sum(row["is_contradiction"] for row in rows)
     except RecordError as error:
         fail_input(error, skip_invalid)

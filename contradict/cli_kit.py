@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from enum import Enum
 from pathlib import Path
 from typing import IO, Annotated, NoReturn
 
@@ -58,6 +59,41 @@ DeviceOption = Annotated[str | None, typer.Option(help="torch device of the NLI 
 SkipInvalidOption = Annotated[
     bool, typer.Option("--skip-invalid", help="Count and skip malformed rows instead of stopping.")
 ]
+
+
+class Engine(str, Enum):
+    """Where ``score`` and ``corpus`` run: this process, or a Ray Data pipeline (the ``ray`` extra)."""
+
+    local = "local"
+    ray = "ray"
+
+
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        help="local: this process. ray: Ray Data actors on a local Ray or on --ray-address "
+        '(pip install -e ".[ray]").'
+    ),
+]
+RayAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Ray cluster for --engine ray (ray://HOST:10001, auto). "
+        "Default: $CONTRADICT_RAY_ADDRESS, else a local Ray."
+    ),
+]
+
+
+def require_ray_extra() -> None:
+    """``--engine ray`` without Ray installed: one line naming the extra, exit 2."""
+    from contradict.ray_support import RayMissing, require_ray
+
+    try:
+        require_ray()
+    except RayMissing as error:
+        fail(str(error))
+
+
 # Help laid out without a terminal (CI logs, pipes): rich defaults to 80 columns there and cuts
 # option names ("--min-similari…"); this is wide enough for every option of every command.
 HELP_WIDTH_WITHOUT_TTY = 120

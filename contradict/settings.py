@@ -15,10 +15,11 @@ the service's batcher, the corpus options, the bi-encoder) takes its own default
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic.fields import FieldInfo
@@ -42,7 +43,14 @@ class ScoringSettings(BaseModel):
 
     model: str = Field(default_factory=default_model, description="local folder or hub id")
     device: str = Field("cpu", description="torch device, e.g. cpu or cuda")
-    num_threads: int | None = Field(None, ge=1, description="torch intra-op threads; None = torch default")
+    backend: Literal["auto", "torch", "onnx"] = Field(
+        "auto",
+        description="inference backend: auto = the model's int8 ONNX export when present and fresh (CPU), "
+        "else torch; torch or onnx force one (onnx fails when it cannot serve)",
+    )
+    num_threads: int | None = Field(
+        None, ge=1, description="intra-op threads per server worker; None = CPUs / workers (intra_op_threads)"
+    )
     batch_size: int = Field(32, ge=1, description="max pairs per forward pass")
     max_tokens_per_batch: int = Field(16384, ge=64, description="max padded tokens per forward pass")
     max_length: int | None = Field(
@@ -128,11 +136,36 @@ class CorpusSettings(BaseModel):
     )
 
 
+class RaySettings(BaseModel):
+    """The Ray Data engine (``contradict corpus|score --engine ray``, contradict/ray_engine.py).
+
+    Actor counts default to one actor per CPU Ray sees (each actor holds one model copy and uses one
+    core); on a cluster set them to the cores you want per stage.
+    """
+
+    address: str | None = Field(None, description="Ray cluster (ray://host:10001, auto); None = local")
+    num_cpus: int | None = Field(None, ge=1, description="CPUs of a locally started Ray; None = all")
+    embed_actors: int | None = Field(None, ge=1, description="bi-encoder actors; None = one per CPU")
+    embed_batch_size: int = Field(1024, ge=1, description="statements per batch sent to a bi-encoder actor")
+    score_actors: int | None = Field(None, ge=1, description="scoring-core actors; None = one per CPU")
+    score_batch_size: int = Field(2048, ge=1, description="pairs per batch sent to a scorer actor (score)")
+    exact_max_statements: int = Field(
+        1_000_000,
+        ge=2,
+        description="up to this many statements the candidates are searched exactly in one task (the local "
+        "engine's search); above, with an IVF index trained on a sample and searched by many tasks",
+    )
+    ivf_lists: int | None = Field(None, ge=1, description="IVF cells; None = 4 * sqrt(statements)")
+    ivf_probe: int = Field(16, ge=1, description="IVF cells searched per statement")
+    ivf_train_sample: int = Field(200_000, ge=1000, description="statements the IVF centroids are trained on")
+
+
 # Group -> (its model, the prefix of its flat names).
 GROUPS: dict[str, tuple[type[BaseModel], str]] = {
     "scoring": (ScoringSettings, ""),
     "service": (ServiceSettings, ""),
     "corpus": (CorpusSettings, "corpus_"),
+    "ray": (RaySettings, "ray_"),
 }
 # Flat name (``model``, ``corpus_top_k``) -> (group, field): the documented ``CONTRADICT_<NAME>``
 # variables and the keywords ``Settings(...)`` accepts.
@@ -143,6 +176,7 @@ FLAT_NAMES: dict[str, tuple[str, str]] = {
 SCORING_DEFAULTS = ScoringSettings()
 SERVICE_DEFAULTS = ServiceSettings()
 CORPUS_DEFAULTS = CorpusSettings()
+RAY_DEFAULTS = RaySettings()
 
 
 def grouped(flat: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -190,6 +224,7 @@ class Settings(BaseSettings):
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     corpus: CorpusSettings = Field(default_factory=CorpusSettings)
+    ray: RaySettings = Field(default_factory=RaySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -221,6 +256,23 @@ class Settings(BaseSettings):
         if self.service.api_key is not None:
             shown["service"]["api_key"] = "***"
         logger.info("settings: %s", shown)
+
+
+def intra_op_threads(settings: Settings) -> int:
+    """Threads one model uses within an operator: the one place that splits the CPUs between
+    intra-op threads and server worker processes.
+
+    ``num_threads`` when set; else the CPUs divided among the workers, at least one each, so that
+    workers x threads never oversubscribes the machine (oversubscribed BLAS threads spin against each
+    other). On this project's 2-CPU machine one worker with 2 threads served more pairs per second
+    than 2 workers with 1 thread each (README, Benchmarks), and holds one model instead of two.
+    On bigger machines: a worker needs about 2-4 threads to use them well at batch 32; past that,
+    add workers (each with CPUs / workers threads) rather than threads.
+    """
+    if settings.scoring.num_threads:
+        return settings.scoring.num_threads
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cpus // settings.service.workers)
 
 
 @lru_cache

@@ -134,8 +134,13 @@ def text_keys(statements: Sequence[Statement]) -> np.ndarray:
     itself, so such pairs are skipped rather than spending the cross-encoder on them.
     """
     ids: dict[str, int] = {}
-    keys = [ids.setdefault(_SPACES.sub(" ", s.text).strip().casefold(), len(ids)) for s in statements]
+    keys = [ids.setdefault(normalized_text(s.text), len(ids)) for s in statements]
     return np.array(keys, dtype=np.int64)
+
+
+def normalized_text(text: str) -> str:
+    """What :func:`text_keys` compares: case and spacing aside (the Ray engine hashes it per statement)."""
+    return _SPACES.sub(" ", text).strip().casefold()
 
 
 def build_index(embeddings: np.ndarray, options: CandidateOptions) -> faiss.Index:

@@ -15,8 +15,11 @@ from rich.progress import Progress, TaskID
 from contradict.cli_kit import (
     BatchSizeOption,
     DeviceOption,
+    Engine,
+    EngineOption,
     ModelOption,
     QuietOption,
+    RayAddressOption,
     SkipInvalidOption,
     ThresholdOption,
     fail,
@@ -27,10 +30,11 @@ from contradict.cli_kit import (
     progress_bars,
     refuse_overwriting_input,
     report_skipped,
+    require_ray_extra,
 )
 from contradict.corpus.candidates import Embedder
 from contradict.corpus.errors import CorpusError
-from contradict.corpus.pipeline import Advance, CorpusOptions, CorpusRun
+from contradict.corpus.pipeline import Advance, CorpusOptions, CorpusRun, ScorerInfo
 
 
 class RichProgress:
@@ -70,8 +74,17 @@ PathArg = Annotated[
 
 def corpus(
     path: PathArg,
-    output: Annotated[Path, typer.Option("--output", "-o", dir_okay=False, help="Ranked pairs as JSONL.")],
-    csv: Annotated[Path | None, typer.Option("--csv", dir_okay=False, help="The same rows as CSV.")] = None,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Ranked pairs as JSONL. --engine ray: a folder of parts, Parquet if OUT ends in .parquet.",
+        ),
+    ],
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="The same rows as CSV (--engine ray: a folder of parts).")
+    ] = None,
     report: Annotated[Path | None, typer.Option("--report", dir_okay=False, help="HTML report.")] = None,
     top_k: Annotated[int | None, typer.Option(min=1, help="Neighbours per statement.")] = None,
     min_similarity: Annotated[float | None, typer.Option(min=-1.0, max=1.0, help="Cosine floor.")] = None,
@@ -97,6 +110,8 @@ def corpus(
     keep_checkpoints: Annotated[
         bool, typer.Option("--keep-checkpoints", help="Keep the checkpoint folder after a finished run.")
     ] = False,
+    engine: EngineOption = Engine.local,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Find statements that contradict each other across the articles of a corpus.
 
@@ -105,7 +120,11 @@ def corpus(
     them, e.g. to re-run with another --threshold without scoring again).
     """
     refuse_overwriting_input(path, [output, csv, report])
-    settings = load_settings(model=model, batch_size=batch_size, device=device)
+    if engine is Engine.ray:
+        require_ray_extra()
+    else:
+        refuse_folders([output, csv])
+    settings = load_settings(model=model, batch_size=batch_size, device=device, ray_address=ray_address)
     options = CorpusOptions.from_settings(
         settings,
         top_k=top_k,
@@ -116,19 +135,21 @@ def corpus(
         headline_statements=headlines,
     )
     scorer = load_scorer(settings)
-    embedder = Embedder.from_settings(settings)
-    bars = RichProgress(progress_bars(quiet))
-    run = CorpusRun(
-        path,
-        output,
-        scorer=scorer,
-        embedder=embedder,
-        options=options,
-        csv_path=csv,
-        report_path=report,
-        work_dir=work_dir,
-        progress=bars,
-    )
+    bars = RichProgress(progress_bars(quiet or engine is Engine.ray))  # Ray Data shows its own bars
+    files = {
+        "options": options,
+        "csv_path": csv,
+        "report_path": report,
+        "work_dir": work_dir,
+        "progress": bars,
+    }
+    if engine is Engine.ray:
+        from contradict.corpus.ray_engine import RayCorpusRun
+
+        scorer_info = ScorerInfo.of(scorer)
+        run = RayCorpusRun(path, output, settings=settings, scorer_info=scorer_info, quiet=quiet, **files)
+    else:
+        run = CorpusRun(path, output, scorer=scorer, embedder=Embedder.from_settings(settings), **files)
     try:
         with bars:
             result = run.run()
@@ -144,6 +165,13 @@ def corpus(
     removed = None if keep_checkpoints else run.remove_checkpoints()
     if not quiet:
         _print_summary(run, result.summary, output, removed)
+
+
+def refuse_folders(paths: list[Path | None]) -> None:
+    """The local engine writes one file per output; a folder there is a mistake (or meant for Ray)."""
+    for path in paths:
+        if path is not None and path.is_dir():
+            fail(f"{path} is a folder; the local engine writes a file there (folders of parts: --engine ray)")
 
 
 def _note_kept(run: CorpusRun) -> None:

@@ -69,18 +69,24 @@ def ranked_rows(
     rows = []
     for rank, i in enumerate(ranking(candidates, probabilities), start=1):
         first, second = statements[candidates.a[i]], statements[candidates.b[i]]
-        probs = probabilities[i]
-        rows.append(
-            {
-                "rank": rank,
-                **{name: round(float(p), DIGITS) for name, p in zip(SCORE_FIELDS, probs, strict=True)},
-                "is_contradiction": bool(probs[CONTRADICTION_COLUMN] >= threshold),
-                "similarity": round(float(candidates.similarity[i]), DIGITS),
-                "a": statement_record(articles[first.article], first),
-                "b": statement_record(articles[second.article], second),
-            }
-        )
+        a = statement_record(articles[first.article], first)
+        b = statement_record(articles[second.article], second)
+        rows.append(pair_row(rank, probabilities[i], float(candidates.similarity[i]), a, b, threshold))
     return rows
+
+
+def pair_row(
+    rank: int, probs: Sequence[float], similarity: float, a: dict, b: dict, threshold: float
+) -> dict:
+    """The row of one scored pair; also what the Ray engine builds per pair before its global sort."""
+    return {
+        "rank": rank,
+        **{name: round(float(p), DIGITS) for name, p in zip(SCORE_FIELDS, probs, strict=True)},
+        "is_contradiction": bool(probs[CONTRADICTION_COLUMN] >= threshold),
+        "similarity": round(float(similarity), DIGITS),
+        "a": a,
+        "b": b,
+    }
 
 
 def flat_row(row: dict) -> dict:

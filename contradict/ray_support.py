@@ -1,0 +1,68 @@
+"""Ray, the optional extra: importing it with a clear message, and one Ray session per command.
+
+Ray is never imported by the default install (service, ``make serve``, ``make test``); only
+``--engine ray`` reaches this module's :func:`require_ray`. Without ``--ray-address`` (or
+``CONTRADICT_RAY_ADDRESS``) a local Ray is started for the command and stopped after it, so the same
+command runs on a laptop and, with an address, on a cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+
+from contradict.settings import RaySettings
+
+INSTALL_HINT = 'pip install -e ".[ray]"'
+LOCAL_OBJECT_STORE_BYTES = 512 * 1024**2  # plenty for a laptop run; Ray's default takes 30% of RAM
+
+
+class RayMissing(RuntimeError):
+    """``--engine ray`` without the ``ray`` extra installed."""
+
+    def __init__(self) -> None:
+        super().__init__(f"--engine ray needs the optional extra 'ray': {INSTALL_HINT} (Ray Data)")
+
+
+def require_ray() -> ModuleType:
+    """``ray`` with Ray Data, or :class:`RayMissing` naming the extra to install."""
+    try:
+        import ray
+        import ray.data  # noqa: F401  (the ray[data] part of the extra)
+    except ImportError as error:
+        raise RayMissing() from error
+    return ray
+
+
+@contextmanager
+def ray_session(settings: RaySettings, *, quiet: bool = False) -> Iterator[ModuleType]:
+    """Connect to ``settings.address`` or start a local Ray; an already running session (a test's,
+    a notebook's) is used as it is and left running."""
+    ray = require_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    if settings.address:
+        ray.init(address=settings.address, logging_level=logging.WARNING, log_to_driver=not quiet)
+    else:
+        ray.init(
+            num_cpus=settings.num_cpus,
+            include_dashboard=False,
+            object_store_memory=LOCAL_OBJECT_STORE_BYTES,
+            logging_level=logging.WARNING,
+            log_to_driver=not quiet,
+        )
+    try:
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = not quiet
+        context.print_on_execution_start = False
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def actors(wanted: int | None, ray: ModuleType) -> int:
+    """Actors of a pool: as set, else one per CPU of the cluster (each actor uses one core)."""
+    return wanted or max(1, int(ray.cluster_resources().get("CPU", 1)))
