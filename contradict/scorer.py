@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from contradict.backends import Backend, choose_backend, load_backend
 from contradict.labels import CONTRADICTION, CONTRADICTION_COLUMN, ENTAILMENT, LABELS, NEUTRAL, label_indices
-from contradict.settings import SCORING_DEFAULTS, Settings
+from contradict.settings import SCORING_DEFAULTS, Settings, intra_op_threads
+from contradict.tokens import EncodedPair, PairTokenizer, load_pair_tokenizer, pad_batch
 
 logger = logging.getLogger(__name__)
 
@@ -208,8 +208,22 @@ class Scorer(Protocol):
     ) -> list[PairScore]: ...
 
     def token_counts(self, pairs: Sequence[Pair]) -> list[int]:
-        """Tokens per pair, as scored (truncated): the token budget of a caller that batches pairs
-        itself (the service's dynamic batcher)."""
+        """Tokens per pair, as scored (truncated)."""
+        ...
+
+    def encode(self, pairs: Sequence[Pair]) -> list[EncodedPair]:
+        """Tokenise pairs once, for a caller that batches them itself (the service's batcher)."""
+        ...
+
+    def probabilities_encoded(
+        self,
+        encoded: Sequence[EncodedPair],
+        *,
+        calibrated: bool = True,
+        batch_size: int | None = None,
+        progress: ProgressFn | None = None,
+    ) -> np.ndarray:
+        """:meth:`probabilities` of pairs :meth:`encode` already tokenised (one direction)."""
         ...
 
     def info(self) -> dict[str, Any]:
@@ -236,47 +250,46 @@ class NLIScorer:
         max_length: int | None = SCORING_DEFAULTS.max_length,
         num_threads: int | None = SCORING_DEFAULTS.num_threads,
         calibration: Calibration | None = None,
+        backend: str = SCORING_DEFAULTS.backend,
     ) -> None:
         """Args:
         model_name_or_path: a local model folder (config, weights, tokenizer) or a hub id.
-        device: torch device.
+        device: torch device (the ONNX backend runs on CPU only).
         batch_size: max pairs per forward pass.
         max_tokens_per_batch: max padded tokens per forward pass.
         max_length: tokens per pair; ``None``: the length the model was trained with when its folder
             records it (:func:`trained_max_length`), else the tokenizer's limit. Never more than the
             model's position limit.
-        num_threads: torch intra-op threads; ``None`` keeps torch's default.
+        num_threads: intra-op threads of the backend; ``None``: one per CPU.
         calibration: overrides the folder's ``calibration.json`` (uncalibrated without one).
+        backend: ``auto`` (the ONNX export when it is there and fresh, else torch), ``torch`` or
+            ``onnx`` (:func:`contradict.backends.choose_backend`).
         """
-        if num_threads:
-            torch.set_num_threads(num_threads)
         self.name_or_path = model_name_or_path
         folder = resolve_model_folder(model_name_or_path)  # before loading: fail fast on a missing folder
-        self.device = torch.device(device)
+        self.device = device
         self.batch_size = batch_size
         self.max_tokens_per_batch = max_tokens_per_batch
-        self.tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)
-        # float32 explicitly: shipped weights may be stored in fp16 to stay small, and fp16
-        # matmuls on CPU are slow or missing.
-        self.model = AutoModelForSequenceClassification.from_pretrained(
-            model_name_or_path, dtype=torch.float32
+        chosen = choose_backend(backend, folder, device)
+        self.backend: Backend = load_backend(
+            chosen, model_name_or_path, folder, device=device, num_threads=num_threads
         )
-        self.model.to(self.device).eval()
-        id2label = self.model.config.id2label
+        self.tokenizer: PairTokenizer = load_pair_tokenizer(model_name_or_path, folder)
+        id2label = self.backend.id2label
         indices = label_indices(id2label)  # refuses models whose labels cannot be mapped
         self.label_order = [indices[label] for label in LABELS]
-        self.id2label = {int(k): v for k, v in id2label.items()}
-        model_max = getattr(self.model.config, "max_position_embeddings", 512)
-        tokenizer_max = (
-            self.tokenizer.model_max_length if self.tokenizer.model_max_length < 100_000 else model_max
-        )
+        self.id2label = dict(id2label)
+        model_max = self.backend.max_positions
+        tokenizer_max = self.tokenizer.model_max_length or model_max
         wanted = max_length or trained_max_length(folder) or tokenizer_max
         self.max_length = min(wanted, tokenizer_max, model_max)
+        self.tokenizer.truncate_to(self.max_length)
 
         self.calibration = calibration or (folder and Calibration.from_folder(folder)) or Calibration()
         self.metrics: dict[str, Any] = _read_json(folder / METRICS_FILE) if folder else {}
         self.name = self.metrics.get("name") or (folder.name if folder else model_name_or_path)
         self.version = self.metrics.get("version") or self._weights_digest(folder)
+        logger.info("scoring %s %s with %s", self.name, self.version, self.backend.describe())
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NLIScorer:
@@ -288,7 +301,8 @@ class NLIScorer:
             batch_size=scoring.batch_size,
             max_tokens_per_batch=scoring.max_tokens_per_batch,
             max_length=scoring.max_length,
-            num_threads=scoring.num_threads,
+            num_threads=intra_op_threads(settings),
+            backend=scoring.backend,
         )
 
     @staticmethod
@@ -312,6 +326,7 @@ class NLIScorer:
             "labels": {str(k): v for k, v in sorted(self.id2label.items())},
             "max_length": self.max_length,
             "calibration": asdict(self.calibration),
+            "runtime": self.backend.describe(),
             "metrics": self.metrics.get("test", self.metrics),
         }
 
@@ -350,7 +365,24 @@ class NLIScorer:
                 both_directions(pairs), calibrated=calibrated, batch_size=batch_size, progress=progress
             )
             return combine_both_directions(both)
-        logits = self._logits(pairs, batch_size, progress)[:, self.label_order]
+        return self.probabilities_encoded(
+            self.encode(pairs), calibrated=calibrated, batch_size=batch_size, progress=progress
+        )
+
+    def probabilities_encoded(
+        self,
+        encoded: Sequence[EncodedPair],
+        *,
+        calibrated: bool = True,
+        batch_size: int | None = None,
+        progress: ProgressFn | None = None,
+    ) -> np.ndarray:
+        """:meth:`probabilities` (one direction) of pairs :meth:`encode` already tokenised.
+
+        For a caller that keeps encodings between tokenising and scoring (the service's batcher
+        tokenises a request once, on admission); padding happens here, once per forward pass.
+        """
+        logits = self._logits_encoded(encoded, batch_size, progress)[:, self.label_order]
         return softmax(logits, self.calibration.temperature if calibrated else 1.0)
 
     def score(
@@ -376,27 +408,15 @@ class NLIScorer:
         return records_from(probabilities, self.calibration.threshold)
 
     def token_counts(self, pairs: Sequence[Pair]) -> list[int]:
-        """Tokens per pair, as scored (truncated to :attr:`max_length`).
-
-        For a caller that forms its own batches (the service's dynamic batcher budgets padded
-        tokens per micro-batch with it); :meth:`probabilities` batches by itself.
-        """
-        return [len(item["input_ids"]) for item in self._encode(pairs)]
+        """Tokens per pair, as scored (truncated to :attr:`max_length`)."""
+        return [len(item) for item in self.encode(pairs)]
 
     # -- tokenisation and batching -------------------------------------------------------------
 
-    def _encode(self, pairs: Sequence[Pair]) -> list[dict[str, list[int]]]:
-        """Tokenise pairs as real text pairs (segment ids, [SEP]), truncated longest-first; one
-        dict of model inputs (``input_ids``, ``attention_mask``, ...) per pair."""
-        if not pairs:
-            return []
-        encoded = self.tokenizer(
-            [premise for premise, _ in pairs],
-            [hypothesis for _, hypothesis in pairs],
-            truncation="longest_first",
-            max_length=self.max_length,
-        )
-        return [dict(zip(encoded.keys(), values)) for values in zip(*encoded.values())]
+    def encode(self, pairs: Sequence[Pair]) -> list[EncodedPair]:
+        """Tokenise pairs as real text pairs (segment ids, [SEP]), truncated longest-first to
+        :attr:`max_length`; one unpadded :class:`EncodedPair` per pair."""
+        return self.tokenizer.encode(pairs)
 
     def _batches(self, lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
         """Length-sorted batches bounded by pairs and padded tokens, to cut padding."""
@@ -411,18 +431,23 @@ class NLIScorer:
         if batch:
             yield batch
 
-    @torch.inference_mode()
     def _logits(
         self, pairs: Sequence[Pair], batch_size: int | None = None, progress: ProgressFn | None = None
     ) -> np.ndarray:
         """Raw logits in the model's own label order, rows in input order."""
-        encoded = self._encode(pairs)
-        out = np.zeros((len(pairs), len(self.id2label)), dtype=np.float32)
-        lengths = [len(item["input_ids"]) for item in encoded]
+        return self._logits_encoded(self.encode(pairs), batch_size, progress)
+
+    def _logits_encoded(
+        self,
+        encoded: Sequence[EncodedPair],
+        batch_size: int | None = None,
+        progress: ProgressFn | None = None,
+    ) -> np.ndarray:
+        out = np.zeros((len(encoded), len(self.id2label)), dtype=np.float32)
+        lengths = [len(item) for item in encoded]
         for batch in self._batches(lengths, batch_size or self.batch_size):
-            features = self.tokenizer.pad([encoded[i] for i in batch], return_tensors="pt")
-            features = {key: value.to(self.device) for key, value in features.items()}
-            out[batch] = self.model(**features).logits.float().cpu().numpy()
+            features = pad_batch([encoded[i] for i in batch], self.tokenizer.pad_id)
+            out[batch] = self.backend.logits(features)
             if progress is not None:
                 progress(len(batch))
         return out
@@ -433,6 +458,7 @@ __all__ = [
     "ENTAILMENT",
     "NEUTRAL",
     "Calibration",
+    "EncodedPair",
     "NLIScorer",
     "PairScore",
     "Scorer",

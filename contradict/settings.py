@@ -15,10 +15,11 @@ the service's batcher, the corpus options, the bi-encoder) takes its own default
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic.fields import FieldInfo
@@ -42,7 +43,14 @@ class ScoringSettings(BaseModel):
 
     model: str = Field(default_factory=default_model, description="local folder or hub id")
     device: str = Field("cpu", description="torch device, e.g. cpu or cuda")
-    num_threads: int | None = Field(None, ge=1, description="torch intra-op threads; None = torch default")
+    backend: Literal["auto", "torch", "onnx"] = Field(
+        "auto",
+        description="inference backend: auto = the model's ONNX export when present and fresh (CPU), "
+        "else torch; torch or onnx force one (onnx fails when it cannot serve)",
+    )
+    num_threads: int | None = Field(
+        None, ge=1, description="intra-op threads per server worker; None = CPUs / workers (intra_op_threads)"
+    )
     batch_size: int = Field(32, ge=1, description="max pairs per forward pass")
     max_tokens_per_batch: int = Field(16384, ge=64, description="max padded tokens per forward pass")
     max_length: int | None = Field(
@@ -248,6 +256,22 @@ class Settings(BaseSettings):
         if self.service.api_key is not None:
             shown["service"]["api_key"] = "***"
         logger.info("settings: %s", shown)
+
+
+def intra_op_threads(settings: Settings) -> int:
+    """Threads one model uses within an operator: the one place that splits the CPUs between
+    intra-op threads and server worker processes.
+
+    ``num_threads`` when set; else the CPUs divided among the workers, at least one each, so that
+    workers x threads never oversubscribes the machine (oversubscribed BLAS threads spin against each
+    other). One worker is the default: it holds one model and its batcher fills larger batches from
+    all clients. On bigger machines: give a worker 2-4 threads (a batch of 32 short pairs has little
+    more parallel work in it) and add workers (each with CPUs / workers threads) for the rest.
+    """
+    if settings.scoring.num_threads:
+        return settings.scoring.num_threads
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cpus // settings.service.workers)
 
 
 @lru_cache

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from transformers.utils import logging as hf_logging
 
 from contradict import __version__
 from contradict.scorer import NLIScorer, Scorer
@@ -29,14 +30,21 @@ When the service runs with an API key, every route but `/healthz`, `/readyz` and
 """
 
 
+def quiet_weight_loading() -> None:
+    """No "Loading weights" progress bar per model load (noise in a server log), set through the
+    environment so this module need not import transformers: a server on the ONNX backend never does."""
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    if "transformers" in sys.modules:  # imported already: the variable is read at import
+        sys.modules["transformers"].utils.logging.disable_progress_bar()
+
+
 def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -> FastAPI:
     """Build the app; the model loads in the batcher's worker thread at start-up unless ``scorer``.
 
     ``/readyz`` turns 200 once the model is loaded and warmed up; until then scoring answers 503.
     """
     settings = settings or get_settings()
-    # transformers draws a "Loading weights" progress bar per model load: noise in a server log.
-    hf_logging.disable_progress_bar()
+    quiet_weight_loading()
     metrics = ServiceMetrics()
 
     def load() -> Scorer:

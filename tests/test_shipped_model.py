@@ -27,7 +27,12 @@ def test_loads_offline_and_labels_map(scorer, shipped_model_dir, monkeypatch):
     assert 0 < scorer.calibration.threshold < 1
     metrics = json.loads((shipped_model_dir / "metrics.json").read_text())
     assert metrics["test"]["examples"] > 5000
-    assert all(param.dtype == torch.float32 for param in scorer.model.parameters())
+
+
+def test_torch_backend_computes_in_float32(shipped_model_dir):
+    """The weights are stored in fp16 to stay small; the torch backend must still compute in fp32."""
+    scorer = NLIScorer(str(shipped_model_dir), backend="torch")
+    assert all(param.dtype == torch.float32 for param in scorer.backend.model.parameters())
 
 
 def test_headline_pair_is_a_contradiction(scorer):

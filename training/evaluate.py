@@ -163,19 +163,25 @@ class EvaluateArguments:
     symmetric: bool = field(default=False, metadata={"help": "score both directions (with --dataset)"})
     behaviour: bool = field(default=True, metadata={"help": "also run the behaviour suite"})
     output: str | None = field(default=None, metadata={"help": "write the report as JSON here"})
+    backend: str = field(default="auto", metadata={"help": "scoring backend: auto, torch or onnx"})
 
 
 def main(argv: list[str] | None = None) -> dict:
     (args,) = HfArgumentParser(EvaluateArguments).parse_args_into_dataclasses(args=argv)
     configure_logging()
-    scorer = NLIScorer(args.model)
+    scorer = NLIScorer(args.model, backend=args.backend)
     if args.dataset:
         split = load_split(args.dataset, args.split)
         reports = {f"{args.dataset}/{args.split}": evaluate(scorer, split, args.symmetric)}
     else:
         names = EVAL_SETS if args.sets == "all" else [name.strip() for name in args.sets.split(",")]
         reports = evaluate_sets(scorer, names)
-    result: dict = {"model": scorer.name, "version": scorer.version, "sets": reports}
+    result: dict = {
+        "model": scorer.name,
+        "version": scorer.version,
+        "runtime": scorer.backend.describe(),
+        "sets": reports,
+    }
     if all(name in reports for name in SELECTION_SETS):
         result["selection"] = {"rule": SELECTION_RULE, "score": selection_score(reports)}
     if args.behaviour:

@@ -39,6 +39,7 @@ from training.evaluate import (
     pairs_of,
     selection_score,
 )
+from training.export_onnx import export_onnx
 from training.logs import configure_logging
 from training.model_card import HEADLINE_PAIR, write_model_card
 
@@ -164,7 +165,7 @@ def shipped_selection_score(output: Path) -> float | None:
     if recorded is not None:
         return float(recorded)
     logger.info("%s has no selection score on record: measuring it on %s", output, ", ".join(SELECTION_SETS))
-    return selection_score(evaluate_sets(NLIScorer(str(output)), SELECTION_SETS))
+    return selection_score(evaluate_sets(NLIScorer(str(output), backend="torch"), SELECTION_SETS))
 
 
 def promote(staging: Path, output: Path, metrics: dict, force: bool) -> bool:
@@ -181,6 +182,7 @@ def promote(staging: Path, output: Path, metrics: dict, force: bool) -> bool:
     if output.exists():
         shutil.rmtree(output)
     shutil.move(str(staging), output)
+    export_onnx(output)  # the ONNX backend's file, made from (and recorded against) these weights
     logger.info("exported %s (selection score %s, shipped was %s)", output, new, old)
     return True
 

@@ -27,7 +27,7 @@ from contradict.labels import (
     label_indices,
 )
 from contradict.scorer import Calibration, NLIScorer, Scorer, decide_labels, records_from, softmax
-from tests.support.models import build_tiny_model
+from tests.support.models import build_tiny_model, build_varied_model, copy_tokenizer
 
 TEXT = (
     "the river flooded the old town after three days of heavy rain while the mayor stayed in the "
@@ -52,20 +52,7 @@ def varied_model_dir(tiny_model_dir, tmp_path_factory) -> Path:
     ~1e-5 and a mixed-up order would pass a 1e-5 comparison. Larger weights make rows differ by
     ~1e-2, and a centring bias makes different pairs win different labels.
     """
-    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir)
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            if parameter.dim() >= 2 and "embeddings" not in name:
-                parameter.normal_(0.0, 0.2, generator=generator)
-    folder = tmp_path_factory.mktemp("varied-nli")
-    model.save_pretrained(folder)
-    NLIScorer(str(tiny_model_dir)).tokenizer.save_pretrained(folder)
-    logits = NLIScorer(str(folder))._logits(PAIRS + [(b, a) for a, b in PAIRS])
-    with torch.no_grad():
-        model.classifier.bias.copy_(torch.from_numpy(-np.median(logits, axis=0)))
-    model.save_pretrained(folder)
-    return folder
+    return build_varied_model(tiny_model_dir, tmp_path_factory.mktemp("varied-nli"), PAIRS)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +119,7 @@ def test_score_rows_match_probabilities_and_label_follows_the_decision_rule(scor
 def test_the_scorer_protocol_states_the_cores_signatures():
     """The Protocol the service, the corpus scan and the evaluation are typed against restates the
     core's public methods; they must not drift apart."""
-    for name in ("probabilities", "score", "token_counts", "info"):
+    for name in ("probabilities", "score", "token_counts", "encode", "probabilities_encoded", "info"):
         assert inspect.signature(getattr(Scorer, name)) == inspect.signature(getattr(NLIScorer, name)), name
 
 
@@ -142,7 +129,21 @@ def test_empty_input(scorer):
 
 
 def test_token_counts_match_encoding(scorer):
-    assert scorer.token_counts(PAIRS) == [len(item["input_ids"]) for item in scorer._encode(PAIRS)]
+    assert scorer.token_counts(PAIRS) == [len(item.ids) for item in scorer.encode(PAIRS)]
+
+
+def test_encoding_is_what_transformers_gives(varied_model_dir):
+    """The core tokenises with ``tokenizers`` alone; ids must be those of transformers' tokenizer
+    called as the core used to call it (text pairs, longest-first truncation)."""
+    from transformers import AutoTokenizer
+
+    scorer = NLIScorer(str(varied_model_dir), max_length=24)
+    reference = AutoTokenizer.from_pretrained(varied_model_dir)(
+        [a for a, _ in PAIRS], [b for _, b in PAIRS], truncation="longest_first", max_length=24
+    )
+    encoded = scorer.encode(PAIRS)
+    assert [list(item.ids) for item in encoded] == reference["input_ids"]
+    assert [list(item.type_ids) for item in encoded] == reference["token_type_ids"]
 
 
 # -- symmetric rule ---------------------------------------------------------------------------
@@ -182,7 +183,7 @@ def permuted_copy(base_dir, id2label: dict[int, str], folder):
     model.config.id2label = dict(id2label)
     model.config.label2id = {label: index for index, label in id2label.items()}
     model.save_pretrained(folder)
-    NLIScorer(str(base_dir)).tokenizer.save_pretrained(folder)
+    copy_tokenizer(base_dir, folder)
     return folder, rows
 
 
@@ -234,15 +235,15 @@ def test_missing_model_folder_is_reported_as_such(tmp_path):
 def test_long_pair_is_truncated_longest_first(tiny_model_dir):
     scorer = NLIScorer(str(tiny_model_dir), max_length=48)
     long_premise, long_hypothesis, short = sentence(400), sentence(300, 5), "The mayor stayed home."
-    encoded = scorer._encode([(long_premise, short), (long_premise, long_hypothesis)])
+    encoded = scorer.encode([(long_premise, short), (long_premise, long_hypothesis)])
 
     assert scorer.max_length == 48
-    assert all(len(item["input_ids"]) == 48 for item in encoded)
+    assert all(len(item) == 48 for item in encoded)
     # Longest first: a short hypothesis survives whole; two long texts are cut to equal shares.
-    short_ids = scorer.tokenizer(short, add_special_tokens=False)["input_ids"]
+    short_ids = scorer.tokenizer.tokens(short)
     first, second = encoded
-    assert sum(first["token_type_ids"]) == len(short_ids) + 1  # its tokens and the final [SEP]
-    assert abs(second["token_type_ids"].count(0) - second["token_type_ids"].count(1)) <= 2
+    assert sum(first.type_ids) == len(short_ids) + 1  # its tokens and the final [SEP]
+    assert abs(list(second.type_ids).count(0) - list(second.type_ids).count(1)) <= 2
 
     probabilities = scorer.probabilities([(long_premise, long_hypothesis), PAIRS[0]])
     assert probabilities.shape == (2, 3)

@@ -6,6 +6,7 @@ only the weights are random and small, which keeps the core tests fast and hones
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import torch
@@ -36,6 +37,45 @@ def build_tiny_model(folder: Path, id2label: dict[int, str], seed: int = 0) -> P
     tokenizer.model_max_length = 128
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def build_varied_model(base: Path, folder: Path, pairs: list[tuple[str, str]], seed: int = 1) -> Path:
+    """The tiny model at ``base`` re-initialised into ``folder`` so its outputs depend clearly on the input.
+
+    With the default initialisation every pair gets ~(0.325, 0.336, 0.339), so rows differ by
+    ~1e-5 and a mixed-up order would pass a 1e-5 comparison. Larger weights make rows differ by
+    ~1e-2, and a centring bias (the median logits of ``pairs`` both ways) makes different pairs win
+    different labels.
+    """
+    import numpy as np
+    from transformers import AutoModelForSequenceClassification
+
+    from contradict.scorer import NLIScorer
+
+    model = AutoModelForSequenceClassification.from_pretrained(base)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if parameter.dim() >= 2 and "embeddings" not in name:
+                parameter.normal_(0.0, 0.2, generator=generator)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    copy_tokenizer(base, folder)
+    logits = NLIScorer(str(folder), backend="torch")._logits(pairs + [(b, a) for a, b in pairs])
+    with torch.no_grad():
+        model.classifier.bias.copy_(torch.from_numpy(-np.median(logits, axis=0)))
+    model.save_pretrained(folder)
+    return folder
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+
+
+def copy_tokenizer(source: Path, folder: Path) -> None:
+    """Copy a model folder's tokenizer files into ``folder`` (a re-saved copy of its weights)."""
+    for name in TOKENIZER_FILES:
+        if (source / name).is_file():
+            shutil.copy2(source / name, folder / name)
 
 
 def tiny_training_args(

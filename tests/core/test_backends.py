@@ -1,0 +1,126 @@
+"""The scoring core's two backends: the same scores from torch and from the ONNX export of a tiny
+model (exported in the test with ``training.export_onnx``), which backend ``auto`` picks, the
+``CONTRADICT_BACKEND`` override, and a stale export refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification
+
+from contradict.backends import BackendUnavailableError, OnnxArtifact
+from contradict.scorer import NLIScorer
+from contradict.settings import Settings
+from tests.support.models import build_varied_model
+from training.export_onnx import export_onnx
+
+SENTENCE = (
+    "the ministry said the new bridge would open in march but engineers found cracks in two pillars "
+    "and the opening was delayed while the contractor blamed the cold winter for the slow progress"
+)
+TEXT = SENTENCE.split()
+PAIRS = [
+    (
+        " ".join(TEXT[i % 11 : i % 11 + 4 + (3 * i) % 14]).capitalize() + ".",
+        " ".join(TEXT[(2 * i) % 13 : (2 * i) % 13 + 3 + (5 * i) % 9]).capitalize() + ".",
+    )
+    for i in range(40)
+]
+# The default ("compact") export computes in fp32 from fp16-stored weights and int8 word-embedding rows.
+# This tiny model's weights are fp32 (the shipped model's are fp16 already): measured max probability
+# difference 3.3e-3 from torch, labels identical; the bound leaves room for other CPUs' kernels.
+PROBABILITY_TOLERANCE = 0.01
+
+
+@pytest.fixture(scope="module")
+def exported_dir(tiny_model_dir, tmp_path_factory) -> Path:
+    """A varied tiny model (outputs that differ clearly between pairs) with its ONNX export."""
+    folder = build_varied_model(tiny_model_dir, tmp_path_factory.mktemp("onnx-nli"), PAIRS)
+    export_onnx(folder, check=0)
+    return folder
+
+
+@pytest.fixture
+def exported_copy(exported_dir, tmp_path) -> Path:
+    return Path(shutil.copytree(exported_dir, tmp_path / "model"))
+
+
+def test_both_backends_score_a_tiny_model_the_same(exported_dir):
+    torch_scorer = NLIScorer(str(exported_dir), backend="torch")
+    onnx_scorer = NLIScorer(str(exported_dir), backend="onnx")
+    reference = torch_scorer.probabilities(PAIRS)
+    exported = onnx_scorer.probabilities(PAIRS)
+
+    assert reference.std(axis=0).min() > 1e-2  # the comparison means something
+    assert np.abs(exported - reference).max() <= PROBABILITY_TOLERANCE
+    assert [r.label for r in onnx_scorer.score(PAIRS)] == [r.label for r in torch_scorer.score(PAIRS)]
+    # fp32 compute: a pair's scores do not depend on its batch-mates (int8 dynamic quantisation's do).
+    assert np.allclose(
+        onnx_scorer.probabilities(PAIRS, symmetric=True, batch_size=3),
+        onnx_scorer.probabilities(PAIRS, symmetric=True, batch_size=32),
+        atol=1e-5,
+    )
+
+
+def test_the_export_records_the_weights_it_came_from(exported_dir):
+    manifest = OnnxArtifact(exported_dir).check_fresh()
+    assert set(manifest["weights_sha256"]) == {"model.safetensors"}
+    assert manifest["fused_operators"]["Attention"] == 2  # the tiny model's two layers, fused
+    assert manifest["inputs"] == ["input_ids", "attention_mask", "token_type_ids"]
+
+
+def test_auto_picks_onnx_when_exported_and_torch_otherwise(exported_dir, tiny_model_dir):
+    assert NLIScorer(str(exported_dir)).backend.name == "onnx"
+    assert NLIScorer(str(tiny_model_dir)).backend.name == "torch"  # no export in that folder
+    assert NLIScorer(str(exported_dir)).info()["runtime"]["backend"] == "onnx"
+
+
+def test_contradict_backend_forces_one(exported_dir, tiny_model_dir, monkeypatch):
+    monkeypatch.setenv("CONTRADICT_MODEL", str(exported_dir))
+    monkeypatch.setenv("CONTRADICT_BACKEND", "torch")
+    assert NLIScorer.from_settings(Settings()).backend.name == "torch"
+    monkeypatch.setenv("CONTRADICT_BACKEND", "onnx")
+    assert NLIScorer.from_settings(Settings()).backend.name == "onnx"
+    # Forced onnx where there is no export: an error that says how to make one, never torch.
+    monkeypatch.setenv("CONTRADICT_MODEL", str(tiny_model_dir))
+    with pytest.raises(BackendUnavailableError, match="export_onnx"):
+        NLIScorer.from_settings(Settings())
+    monkeypatch.setenv("CONTRADICT_BACKEND", "tensorflow")
+    with pytest.raises(ValueError, match="backend"):
+        Settings()
+
+
+def test_a_stale_export_is_refused_or_passed_over_with_a_warning(exported_copy, caplog):
+    """New weights promoted into a folder with an old export: auto warns and scores with torch
+    (the new weights); forced onnx refuses."""
+    model = AutoModelForSequenceClassification.from_pretrained(exported_copy)
+    with torch.no_grad():
+        model.classifier.bias.add_(1.0)
+    model.save_pretrained(exported_copy)
+
+    with caplog.at_level(logging.WARNING, logger="contradict.backends"):
+        scorer = NLIScorer(str(exported_copy))
+    assert scorer.backend.name == "torch"
+    assert "stale export" in caplog.text
+    with pytest.raises(BackendUnavailableError, match="stale export"):
+        NLIScorer(str(exported_copy), backend="onnx")
+
+    export_onnx(exported_copy, check=0)  # re-running the one command makes it fresh again
+    assert NLIScorer(str(exported_copy)).backend.name == "onnx"
+
+
+def test_a_tampered_or_unrecorded_export_is_refused(exported_copy):
+    artifact = OnnxArtifact(exported_copy)
+    with artifact.model_path.open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(BackendUnavailableError, match="differs from the file its record names"):
+        NLIScorer(str(exported_copy), backend="onnx")
+    artifact.manifest_path.unlink()
+    with pytest.raises(BackendUnavailableError, match="missing or unreadable"):
+        NLIScorer(str(exported_copy), backend="onnx")
