@@ -3,9 +3,11 @@
 Why one thread: HF fast tokenizers are not safe to call from several threads, and on CPU one
 forward pass of 32 pairs is far cheaper than 32 passes of one pair. Concurrent requests therefore
 queue their pairs here; the worker gathers pairs from several requests (up to ``max_pairs`` pairs and
-``max_tokens`` padded tokens, as :meth:`Scorer.token_counts` counts them, waiting at most
-``max_wait_ms`` for a batch to fill), scores them with :meth:`Scorer.probabilities` and hands every
+``max_tokens`` padded tokens, waiting at most ``max_wait_ms`` for a batch to fill), scores them with
+:meth:`Scorer.probabilities_encoded` and hands every
 request its own rows back on its event loop, as records (:func:`records_from`) once all its rows are in.
+Each pair is tokenised once, when its request is admitted (:meth:`Scorer.encode`): the encodings
+wait with the request and are padded once per forward pass.
 A request's pairs may be spread over several micro-batches, so one large request does not block the
 queue for the others any longer than its share.
 """
@@ -25,7 +27,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from contradict.scorer import PairScore, Scorer, both_directions, combine_both_directions, records_from
+from contradict.scorer import (
+    EncodedPair,
+    PairScore,
+    Scorer,
+    both_directions,
+    combine_both_directions,
+    records_from,
+)
 from contradict.settings import SERVICE_DEFAULTS, Settings
 
 logger = logging.getLogger(__name__)
@@ -66,6 +75,7 @@ class _Job:
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
     arrived: float = field(default_factory=time.monotonic)
+    encoded: list[EncodedPair] = field(default_factory=list)  # one per pair, from admission
     lengths: list[int] = field(default_factory=list)
     probabilities: np.ndarray | None = None
     dispatched: int = 0  # items handed to a micro-batch
@@ -297,14 +307,30 @@ class DynamicBatcher:
         return stopping
 
     def _admit(self, jobs: list[_Job], backlog: deque[_Job]) -> None:
-        """Token-count newly arrived jobs in one tokenizer call and append them to the backlog."""
+        """Tokenise newly arrived jobs (one tokenizer call for all of them) and append them to the
+        backlog with their encodings. When that call fails, each job is tokenised alone, so only the
+        request with the text the tokenizer refuses fails (with that error), never its neighbours."""
         if not jobs:
             return
-        lengths = self.scorer.token_counts([pair for job in jobs for pair in job.pairs])
+        try:
+            encoded = self.scorer.encode([pair for job in jobs for pair in job.pairs])
+        except Exception:  # noqa: BLE001 - find out whose text it was below
+            encoded = None
         offset = 0
         for job in jobs:
-            job.lengths = lengths[offset : offset + len(job.pairs)]
-            offset += len(job.pairs)
+            if encoded is not None:
+                job.encoded = encoded[offset : offset + len(job.pairs)]
+                offset += len(job.pairs)
+            else:
+                try:
+                    job.encoded = self.scorer.encode(job.pairs)
+                except Exception as exc:  # noqa: BLE001 - this request's own failure
+                    logger.exception("tokenising a request of %d pairs failed", len(job.pairs))
+                    self._release(job.waiting)
+                    job.cancelled = True
+                    self._resolve(job, exc)
+                    continue
+            job.lengths = [len(item) for item in job.encoded]
             job.probabilities = np.empty((len(job.pairs), 3), dtype=np.float64)
             backlog.append(job)
 
@@ -339,12 +365,12 @@ class DynamicBatcher:
             self._pending -= count
 
     def _run(self, batch: list[_Slice]) -> None:
-        flat = [pair for part in batch for pair in part.job.pairs[part.start : part.stop]]
+        flat = [item for part in batch for item in part.job.encoded[part.start : part.stop]]
         started = time.perf_counter()
         try:
             # The scorer splits the micro-batch into length-sorted forward passes of its own
             # batch_size / max_tokens_per_batch, which keeps padding low for mixed lengths.
-            probabilities = self.scorer.probabilities(flat)
+            probabilities = self.scorer.probabilities_encoded(flat)
         except Exception as exc:  # noqa: BLE001 - one bad batch must not kill the worker
             logger.exception("scoring a micro-batch of %d pairs failed", len(flat))
             for part in batch:

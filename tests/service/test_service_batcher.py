@@ -145,3 +145,71 @@ def test_load_failure_is_reported(tmp_path):
 def test_empty_request_needs_no_model():
     batcher = DynamicBatcher(lambda: pytest.fail("must not load"))
     assert asyncio.run(batcher.score([])) == []
+
+
+class CountingTokenizer:
+    """The scorer's real tokenizer, counting the pairs it tokenises (every path goes through ``encode``)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.pairs = 0
+
+    def encode(self, pairs):
+        self.pairs += len(pairs)
+        return self.inner.encode(pairs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_each_pair_is_tokenised_once(tiny_model_dir, reference):
+    """Admission tokenises a request; the micro-batches reuse those encodings (symmetric: both
+    directions, each once). The token limit splits requests across micro-batches here, the case
+    where the old batcher tokenised pairs again."""
+    counting: list[CountingTokenizer] = []
+
+    def load() -> NLIScorer:
+        scorer = NLIScorer(str(tiny_model_dir))
+        scorer.tokenizer = CountingTokenizer(scorer.tokenizer)
+        counting.append(scorer.tokenizer)
+        return scorer
+
+    batcher = DynamicBatcher(load, max_pairs=4, max_wait_ms=0)
+    batcher.start()
+    assert batcher.wait_ready(60)
+    tokenizer = counting[0]
+    warm_up = tokenizer.pairs
+    requests = [(make_pairs(7, seed=i), i % 2 == 1) for i in range(6)]
+
+    async def run_all():
+        return await asyncio.gather(*(batcher.score(pairs, symmetric=sym) for pairs, sym in requests))
+
+    try:
+        results = asyncio.run(run_all())
+    finally:
+        batcher.stop()
+    assert tokenizer.pairs - warm_up == sum(len(pairs) * (2 if sym else 1) for pairs, sym in requests)
+    for (pairs, sym), scores in zip(requests, results, strict=True):
+        np.testing.assert_allclose(
+            probabilities(scores), reference.probabilities(pairs, symmetric=sym), atol=1e-5
+        )
+
+
+def test_a_request_the_tokenizer_refuses_fails_alone(tiny_model_dir):
+    """A lone surrogate makes the tokenizer raise; only that request fails, with the error."""
+    batcher = started(tiny_model_dir, max_pairs=64, max_wait_ms=50)
+    bad = [("A lone surrogate \ud800 here.", "Something else entirely.")]
+
+    async def run_both():
+        return await asyncio.gather(
+            batcher.score(make_pairs(3, seed=1)), batcher.score(bad), return_exceptions=True
+        )
+
+    try:
+        good, failed = asyncio.run(run_both())
+        after = asyncio.run(batcher.score(make_pairs(2, seed=2)))
+    finally:
+        batcher.stop()
+    assert len(good) == 3
+    assert isinstance(failed, Exception)
+    assert len(after) == 2 and batcher.pending == 0
