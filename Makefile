@@ -16,7 +16,7 @@ CONSTRAINTS := constraints.txt
 # Debian packages the report's browser test drives (tests/corpus/test_report_browser.py).
 BROWSER_PACKAGES := chromium chromium-driver
 
-.PHONY: setup serve test browser lint lock bench model clean
+.PHONY: setup serve test browser lint lock bench model onnx clean
 
 setup: $(STAMP)
 
@@ -67,6 +67,11 @@ bench: setup
 # Reproduce the shipped model end to end (download VitaminC, train, calibrate, evaluate, export).
 model: setup
 	bash training/reproduce.sh
+	$(MAKE) onnx
+
+# The ONNX backend's file for the shipped weights (export's promote step also writes it); re-runnable.
+onnx: setup
+	$(PY) -m training.export_onnx --model models/contradict-minilm-l6-nli
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
