@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -74,7 +74,21 @@ class ServiceSettings(BaseModel):
     batch_max_pairs: int = Field(64, ge=1, description="dynamic batching: pairs per micro-batch")
     batch_max_tokens: int = Field(16384, ge=64, description="dynamic batching: tokens per micro-batch")
     batch_max_wait_ms: float = Field(4.0, ge=0, description="dynamic batching: wait to fill a batch")
-    queue_max_pairs: int = Field(16384, ge=1, description="pairs waiting before 503")
+    queue_max_tokens: int = Field(
+        1_048_576,
+        ge=1024,
+        description="tokens waiting to be scored before new requests answer 503; a request with more "
+        "tokens than this alone answers 413 (default: room for the largest request at 512 tokens a pair)",
+    )
+    shutdown_drain_s: float = Field(
+        10.0,
+        gt=0,
+        description="on SIGTERM: new scoring answers 503, queued work is scored for up to this long, "
+        "what is left then answers 503 (keep below graceful_timeout_s)",
+    )
+    graceful_timeout_s: int = Field(
+        30, ge=1, description="uvicorn's graceful shutdown: requests still open after this are cut off"
+    )
     keep_alive_timeout_s: float = Field(5.0, gt=0, description="idle keep-alive connections close after this")
     header_timeout_s: float = Field(
         10.0, gt=0, description="a request head not complete this long after it began: 408, connection closed"
@@ -85,6 +99,15 @@ class ServiceSettings(BaseModel):
         256, ge=1, description="requests in progress at once; more answer 503 with Retry-After"
     )
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _drain_within_graceful_timeout(self) -> ServiceSettings:
+        if self.shutdown_drain_s >= self.graceful_timeout_s:
+            raise ValueError(
+                f"shutdown_drain_s ({self.shutdown_drain_s:g}) must be below graceful_timeout_s "
+                f"({self.graceful_timeout_s}): uvicorn cuts off what is still open after that (500s)"
+            )
+        return self
 
 
 class CorpusSettings(BaseModel):

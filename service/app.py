@@ -19,6 +19,7 @@ from service.batcher import DynamicBatcher
 from service.guards import ApiKeyMiddleware, BodyGuardMiddleware, ConcurrencyLimitMiddleware
 from service.head import HeadAsGetMiddleware
 from service.metrics import RequestMetricsMiddleware, ServiceMetrics
+from service.shutdown import drain_on_signals
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         batcher.start()
         try:
-            yield
+            with drain_on_signals(batcher.drain):
+                yield
         finally:
             await asyncio.to_thread(batcher.stop)
             logger.info("batcher stopped")

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 from starlette.concurrency import run_in_threadpool
 
 from contradict.corpus.pipeline import CorpusOptions, prepare, statement_pairs
@@ -21,6 +21,7 @@ from contradict.labels import LABELS
 from contradict.settings import Settings
 from service.deadline import Deadline
 from service.deps import BatcherDep, EmbedderDep, SettingsDep
+from service.disconnect import unless_disconnected
 from service.errors import DOCUMENT_ERRORS
 from service.schemas import DocumentsResponse, documents_request
 
@@ -72,6 +73,7 @@ def build_router(settings: Settings) -> APIRouter:
         settings: SettingsDep,
         batcher: BatcherDep,
         embedder: EmbedderDep,
+        request: Request,
     ) -> DocumentsResponse:
         """Split the documents into sentences, pair similar sentences across documents, score the pairs.
 
@@ -98,7 +100,11 @@ def build_router(settings: Settings) -> APIRouter:
         statements, candidates = await run_in_threadpool(prepare, articles, options, embedder, deadline.check)
         kept = candidates.most_similar(settings.corpus.api_max_candidates)
         pairs = statement_pairs(statements, kept)
-        scores = await deadline.wait(batcher.score(pairs, symmetric=True)) if pairs else []
+        scores = (
+            await deadline.wait(unless_disconnected(request, batcher.score(pairs, symmetric=True)))
+            if pairs
+            else []
+        )
         probabilities = np.array(
             [[s.contradiction, s.entailment, s.neutral] for s in scores], dtype=np.float32
         )

@@ -15,9 +15,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.batcher import BatcherError, QueueFullError
+from service.batcher import BatcherError, QueueFullError, RequestTooLargeError, UnreadableTextError
 from service.deadline import DeadlineExceeded
 from service.deps import get_metrics
+from service.disconnect import ClientDisconnected
+from service.metrics import CLIENT_CLOSED_REQUEST
 from service.schemas import ErrorBody
 
 logger = logging.getLogger(__name__)
@@ -26,9 +28,22 @@ logger = logging.getLogger(__name__)
 ERRORS = {
     400: {"model": ErrorBody, "description": "invalid JSON or a body that is not UTF-8"},
     401: {"model": ErrorBody, "description": "missing or wrong API key (when one is configured)"},
-    413: {"model": ErrorBody, "description": "body larger than max_body_bytes"},
-    422: {"model": ErrorBody, "description": "a field breaks a limit; `detail` names it"},
-    503: {"model": ErrorBody, "description": "queue full or model not ready; see Retry-After"},
+    413: {
+        "model": ErrorBody,
+        "description": "body larger than max_body_bytes, or more tokens than queue_max_tokens",
+    },
+    422: {
+        "model": ErrorBody,
+        "description": "a field breaks a limit, or its text cannot be tokenised; `detail` names it",
+    },
+    500: {
+        "model": ErrorBody,
+        "description": "the model failed on this request's pairs (the server log has why)",
+    },
+    503: {
+        "model": ErrorBody,
+        "description": "queue full, model not ready, or shutting down; see Retry-After",
+    },
 }
 DOCUMENT_ERRORS = {
     **ERRORS,
@@ -85,9 +100,19 @@ async def batcher_error(request: Request, exc: BatcherError) -> JSONResponse:
     if isinstance(exc, QueueFullError):
         (await get_metrics(request)).rejected.inc()
         detail = [field_error("pairs", str(exc), "queue_full", exc.limit)]
+    elif isinstance(exc, RequestTooLargeError):
+        detail = [field_error("pairs", str(exc), "too_many_tokens", exc.limit)]
+    elif isinstance(exc, UnreadableTextError):
+        detail = [field_error("pairs", str(exc), "unreadable_text")]
     else:
         detail = None
-    return error_response(503, str(exc), detail, headers={"Retry-After": str(exc.retry_after_s)})
+    headers = {"Retry-After": str(exc.retry_after_s)} if exc.status == 503 else None
+    return error_response(exc.status, str(exc), detail, headers=headers)
+
+
+async def client_gone(request: Request, exc: ClientDisconnected) -> JSONResponse:
+    """Nobody reads this answer; its status labels the request in the metrics."""
+    return error_response(CLIENT_CLOSED_REQUEST, str(exc))
 
 
 async def deadline_error(request: Request, exc: DeadlineExceeded) -> JSONResponse:
@@ -104,5 +129,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(BatcherError, batcher_error)
+    app.add_exception_handler(ClientDisconnected, client_gone)
     app.add_exception_handler(DeadlineExceeded, deadline_error)
     app.add_exception_handler(Exception, unexpected_error)

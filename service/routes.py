@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
 
 from contradict.settings import Settings
 from service.deps import BatcherDep, MetricsDep
+from service.disconnect import unless_disconnected
 from service.errors import ERRORS, error_response
 from service.schemas import ContradictionsResponse, Health, ModelInfo, contradictions_request
 
@@ -25,14 +26,14 @@ def build_router(settings: Settings) -> APIRouter:
         summary="Score statement pairs for contradiction",
     )
     async def contradictions(
-        payload: Annotated[ContradictionsRequest, Body()], batcher: BatcherDep
+        payload: Annotated[ContradictionsRequest, Body()], batcher: BatcherDep, request: Request
     ) -> ContradictionsResponse:
         """Probabilities of contradiction, entailment and neutral for each pair, in request order.
 
         Requests are batched with concurrent ones; results are the same as scoring the pairs alone.
         """
         pairs = [(pair.premise, pair.hypothesis) for pair in payload.pairs]
-        scores = await batcher.score(pairs, symmetric=payload.symmetric)
+        scores = await unless_disconnected(request, batcher.score(pairs, symmetric=payload.symmetric))
         scorer = batcher.scorer
         return ContradictionsResponse(
             model={"name": scorer.name, "version": scorer.version},
@@ -56,10 +57,16 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.get("/readyz", response_model=Health, responses={503: {"model": Health}}, tags=["health"])
     async def readyz(batcher: BatcherDep, response: Response) -> Health:
-        """Readiness: 200 once the model is loaded and a warm-up pass ran, else 503."""
+        """Readiness: 200 once the model is loaded and a warm-up pass ran and while the scoring
+        worker runs; 503 while loading, after a failed load, once the worker is gone, and from the
+        start of a shutdown (so a load balancer stops sending work)."""
         if batcher.ready:
             return Health(status="ready")
         response.status_code = 503
+        if batcher.worker_failed:
+            return Health(status="failed", detail="the scoring worker stopped; the server log has the reason")
+        if batcher.draining:
+            return Health(status="stopping", detail="the service is shutting down")
         if batcher.load_error is not None:  # the reason is in the server log, not on this open route
             return Health(status="failed", detail="the model failed to load; the server log has the reason")
         return Health(status="starting", detail="the model is loading")

@@ -59,7 +59,7 @@ def uvicorn_limits(settings: Settings) -> dict[str, Any]:
     service = settings.service
     return {
         "log_level": service.log_level.lower(),
-        "timeout_graceful_shutdown": 30,
+        "timeout_graceful_shutdown": service.graceful_timeout_s,  # above shutdown_drain_s (validated)
         "http": GuardedHttpToolsProtocol.configured(settings),
         "timeout_keep_alive": service.keep_alive_timeout_s,
         "h11_max_incomplete_event_size": service.max_header_bytes,  # if h11 is ever chosen

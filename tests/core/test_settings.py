@@ -30,7 +30,7 @@ def test_documented_flat_variables_reach_their_groups(env):
         "BATCH_SIZE": "8",
         "MAX_PAIRS_PER_REQUEST": "100",
         "BATCH_MAX_WAIT_MS": "2.5",
-        "QUEUE_MAX_PAIRS": "500",
+        "QUEUE_MAX_TOKENS": "50000",
         "API_KEY": "k",
         "CORPUS_TOP_K": "3",
         "CORPUS_MIN_SIMILARITY": "0.25",
@@ -39,7 +39,7 @@ def test_documented_flat_variables_reach_their_groups(env):
     settings = Settings()
     scoring, service = settings.scoring, settings.service
     assert (scoring.model, scoring.num_threads, scoring.batch_size) == ("/models/x", 2, 8)
-    assert service.max_pairs_per_request == 100 and service.queue_max_pairs == 500
+    assert service.max_pairs_per_request == 100 and service.queue_max_tokens == 50000
     assert service.batch_max_wait_ms == 2.5
     assert service.api_key.get_secret_value() == "k"
     assert (settings.corpus.top_k, settings.corpus.min_similarity) == (3, 0.25)
@@ -97,7 +97,7 @@ def test_what_is_built_from_the_settings_has_their_defaults(env):
         configured.batch_size,
     )
     batcher, configured = DynamicBatcher(lambda: None), DynamicBatcher.from_settings(lambda: None, settings)
-    for name in ("max_pairs", "max_tokens", "max_wait_s", "queue_max_pairs"):
+    for name in ("max_pairs", "max_tokens", "max_wait_s", "queue_max_tokens", "drain_s"):
         assert getattr(batcher, name) == getattr(configured, name)
 
 

@@ -370,20 +370,23 @@ def test_no_api_key_configured_means_open(client):
 
 @pytest.mark.slow
 def test_full_queue_answers_503_with_retry_after(tiny_model_dir, reference):
-    settings = settings_for(tiny_model_dir, queue_max_pairs=4, batch_max_pairs=1, batch_max_wait_ms=0)
+    big = make_pairs(MAX_PAIRS, seed=11)
+    limit = sum(reference.token_counts(big + [(b, a) for a, b in big]))  # the big request fills it
+    settings = settings_for(tiny_model_dir, queue_max_tokens=limit, batch_max_pairs=1, batch_max_wait_ms=0)
     server = LiveServer(create_app(settings)).start()
     try:
-        big = make_pairs(MAX_PAIRS, seed=11)
         with httpx.Client(base_url=server.url, timeout=120) as http:
             result: dict = {}
 
             async def flood_then_probe():
                 async with httpx.AsyncClient(base_url=server.url, timeout=120) as session:
                     flood = asyncio.create_task(session.post("/v1/contradictions", json=body(big, True)))
-                    while server.app.state.batcher.pending < 4:  # the big request is queued
+                    while not server.app.state.batcher.pending:  # the big request is queued
                         await asyncio.sleep(0.001)
+                    # 100 pairs: counted at up to 128 tokens each until tokenised, more than the
+                    # worker scores (one pair a micro-batch) before this arrives
                     result["probe"] = await session.post(
-                        "/v1/contradictions", json=body(make_pairs(1, seed=0))
+                        "/v1/contradictions", json=body(make_pairs(100, seed=0))
                     )
                     result["flood"] = await flood
 
@@ -391,8 +394,8 @@ def test_full_queue_answers_503_with_retry_after(tiny_model_dir, reference):
             probe = result["probe"]
             assert probe.status_code == 503
             assert int(probe.headers["retry-after"]) >= 1
-            assert "queue_max_pairs=4" in probe.json()["error"]
-            assert probe.json()["detail"][0]["limit"] == 4
+            assert f"queue_max_tokens={limit}" in probe.json()["error"]
+            assert probe.json()["detail"][0]["limit"] == limit
             # the request that filled the queue still completes, correctly
             assert result["flood"].status_code == 200
             assert_matches_core(result["flood"].json()["results"], reference, big, symmetric=True)

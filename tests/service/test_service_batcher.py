@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from contradict.scorer import NLIScorer
-from service.batcher import DynamicBatcher, NotReadyError, QueueFullError
+from service.batcher import DynamicBatcher, NotReadyError, QueueFullError, RequestTooLargeError
 from tests.support.service import make_pairs
 
 
@@ -78,25 +78,66 @@ def test_micro_batches_respect_the_token_limit(tiny_model_dir, reference):
     np.testing.assert_allclose(probabilities(scores), reference.probabilities(pairs), atol=1e-5)
 
 
-def test_queue_limit_and_retry_after(tiny_model_dir):
-    batcher = started(tiny_model_dir, max_pairs=1, max_wait_ms=0, queue_max_pairs=5)
+def test_queue_limit_in_tokens_and_retry_after(tiny_model_dir, reference):
+    flood_pairs = make_pairs(200, seed=1)
+    limit = sum(reference.token_counts(flood_pairs))  # the flood alone fills the queue exactly
+    batcher = started(tiny_model_dir, max_pairs=1, max_wait_ms=0, queue_max_tokens=limit)
 
     async def flood_then_probe():
-        flood = asyncio.ensure_future(batcher.score(make_pairs(200, seed=1)))
-        while batcher.pending < 5:
+        flood = asyncio.ensure_future(batcher.score(flood_pairs))
+        while batcher.pending < 200:
             await asyncio.sleep(0)
         with pytest.raises(QueueFullError) as caught:
-            await batcher.score(make_pairs(1, seed=2))
+            await batcher.score(make_pairs(10, seed=2))
         return caught.value, await flood
 
     try:
         error, flooded = asyncio.run(flood_then_probe())
     finally:
         batcher.stop()
-    assert error.limit == 5
+    assert error.limit == limit and "queue_max_tokens" in str(error)
     assert 1 <= error.retry_after_s <= 60
     assert len(flooded) == 200
-    assert batcher.pending == 0
+    assert batcher.pending == 0 and batcher.pending_tokens == 0
+
+
+def test_a_request_larger_than_the_whole_queue_is_413(tiny_model_dir, reference):
+    pairs = make_pairs(10, seed=4)
+    batcher = started(tiny_model_dir, max_wait_ms=0, queue_max_tokens=sum(reference.token_counts(pairs)) - 1)
+    try:
+        with pytest.raises(RequestTooLargeError) as caught:
+            asyncio.run(batcher.score(pairs))
+        assert caught.value.status == 413
+        assert len(asyncio.run(batcher.score(pairs[:3]))) == 3  # smaller ones still fit
+    finally:
+        batcher.stop()
+    assert batcher.pending_tokens == 0
+
+
+def test_a_small_request_rides_in_the_next_micro_batch_not_behind_a_large_one(tiny_model_dir, reference):
+    """Round-robin: the 1-pair request queued right behind a 40-pair one shares the first
+    micro-batch (FIFO would have served it in the 11th)."""
+    sizes: list[int] = []
+    batcher = started(tiny_model_dir, sizes, max_pairs=4, max_wait_ms=200)
+    large, small = make_pairs(40, seed=1), make_pairs(1, seed=2)
+    batches_before_small: list[int] = []
+
+    async def run_both():
+        async def small_request():
+            scores = await batcher.score(small)
+            batches_before_small.append(len(sizes))
+            return scores
+
+        return await asyncio.gather(batcher.score(large), small_request())
+
+    try:
+        large_scores, small_scores = asyncio.run(run_both())
+    finally:
+        batcher.stop()
+    assert batches_before_small[0] <= 2  # the first, or the second when it arrived a moment late
+    assert sizes[0] == 4 and sum(sizes) == 41
+    np.testing.assert_allclose(probabilities(small_scores), reference.probabilities(small), atol=1e-5)
+    np.testing.assert_allclose(probabilities(large_scores), reference.probabilities(large), atol=1e-5)
 
 
 def test_cancelled_request_is_dropped_from_the_queue(tiny_model_dir):
