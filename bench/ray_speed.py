@@ -36,7 +36,9 @@ FLOOR = 1.5
 STAGES = re.compile(r"(\w+) ([\d.]+)s")
 
 
-def run_engine(engine: str, corpus: Path, out: Path, model: str, pause_pid: int | None) -> dict:
+def run_engine(
+    engine: str, corpus: Path, out: Path, model: str, pause_pid: int | None, extra: list[str]
+) -> dict:
     command = [
         sys.executable,
         "-m",
@@ -48,7 +50,7 @@ def run_engine(engine: str, corpus: Path, out: Path, model: str, pause_pid: int 
         "--model",
         model,
     ]
-    command += ["--engine", engine]
+    command += ["--engine", engine, *extra]
     if pause_pid:
         os.kill(pause_pid, signal.SIGSTOP)
     try:
@@ -105,6 +107,7 @@ def main() -> None:
     parser.add_argument("--model", default=default_model())
     parser.add_argument("--sizes", default="300,1000")
     parser.add_argument("--pause-pid", type=int, default=None)
+    parser.add_argument("--top-k", type=int, default=None, help="default: the setting (corpus_top_k)")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as folder:
@@ -112,9 +115,10 @@ def main() -> None:
             corpus = Path(folder) / f"corpus-{size}.jsonl"
             corpus.write_text("".join(json.dumps(a) + "\n" for a in build_corpus(size)), encoding="utf-8")
             local_out, ray_out = Path(folder) / f"local-{size}.jsonl", Path(folder) / f"ray-{size}.jsonl"
-            local = run_engine("local", corpus, local_out, args.model, args.pause_pid)
+            extra = ["--top-k", str(args.top_k)] if args.top_k else []
+            local = run_engine("local", corpus, local_out, args.model, args.pause_pid, extra)
             print(f"{size} local: {local}", file=sys.stderr)
-            ray = run_engine("ray", corpus, ray_out, args.model, args.pause_pid)
+            ray = run_engine("ray", corpus, ray_out, args.model, args.pause_pid, extra)
             print(f"{size} ray: {ray}", file=sys.stderr)
             results.append((size, local, ray, agreement(rows(local_out), rows(ray_out))))
     print(json.dumps(results, indent=1))

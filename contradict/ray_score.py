@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from contradict.pairs_io import PairRecord, score_records
-from contradict.ray_support import actors, ray_session
+from contradict.ray_support import actor_settings, actors, ray_session
 from contradict.settings import Settings
 
 
@@ -26,7 +26,7 @@ class PairScorer:
     def __init__(self, settings: Settings, symmetric: bool, threshold: float | None):
         from contradict.scorer import NLIScorer
 
-        self.scorer = NLIScorer.from_settings(settings)
+        self.scorer = NLIScorer.from_settings(actor_settings(settings))
         self.symmetric, self.threshold = symmetric, threshold
 
     def __call__(self, batch: pa.Table) -> pa.Table:

@@ -9,11 +9,12 @@ command runs on a laptop and, with an address, on a cluster.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from contradict.settings import RaySettings
+from contradict.settings import RaySettings, Settings
 
 INSTALL_HINT = 'pip install -e ".[ray]"'
 LOCAL_OBJECT_STORE_BYTES = 512 * 1024**2  # plenty for a laptop run; Ray's default takes 30% of RAM
@@ -44,6 +45,9 @@ def ray_session(settings: RaySettings, *, quiet: bool = False) -> Iterator[Modul
     if ray.is_initialized():
         yield ray
         return
+    if quiet:  # Ray's own notices (C++ core worker, Ray Data executor) stay off stderr too
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
     if settings.address:
         ray.init(address=settings.address, logging_level=logging.WARNING, log_to_driver=not quiet)
     else:
@@ -66,3 +70,11 @@ def ray_session(settings: RaySettings, *, quiet: bool = False) -> Iterator[Modul
 def actors(wanted: int | None, ray: ModuleType) -> int:
     """Actors of a pool: as set, else one per CPU of the cluster (each actor uses one core)."""
     return wanted or max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def actor_settings(settings: Settings) -> Settings:
+    """An actor's settings: one intra-op thread unless set (an actor is given one CPU; the ONNX
+    backend would otherwise start a thread per core in every actor and oversubscribe the node)."""
+    if settings.scoring.num_threads:
+        return settings
+    return settings.model_copy(update={"scoring": settings.scoring.model_copy(update={"num_threads": 1})})

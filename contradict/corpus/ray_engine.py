@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import ray
 
-from contradict.corpus.candidates import CandidateOptions, Embedder, normalized_text
+from contradict.corpus.candidates import Embedder, normalized_text
 from contradict.corpus.errors import CorpusError
 from contradict.corpus.pipeline import (
     CorpusOptions,
@@ -55,7 +55,7 @@ from contradict.corpus.report import NEAR_MISSES, write_csv, write_html, write_j
 from contradict.corpus.rows import STATEMENT_FIELDS, flat_row, pair_row, statement_record
 from contradict.corpus.segment import segment_articles
 from contradict.corpus.workdir import WorkDir, atomic_write, fingerprint, parse_array
-from contradict.ray_support import actors, ray_session
+from contradict.ray_support import actor_settings, actors, ray_session
 from contradict.records import SUFFIXES, Row, validated
 from contradict.settings import Settings
 
@@ -69,7 +69,13 @@ ARTICLE_FIELDS = ("id", "text", "title", "source", "url", "published")
 _STR = pa.string()
 READ_SCHEMA = pa.schema(
     [("kind", _STR), ("key", pa.int64()), *((name, _STR) for name in ARTICLE_FIELDS)]
-    + [("headline_end", pa.int64()), ("info", _STR), ("line", pa.int64())]
+    + [
+        ("headline_end", pa.int64()),
+        ("info", _STR),
+        ("file", _STR),
+        ("line", pa.int64()),
+        ("skippable", pa.bool_()),
+    ]
 )
 RECORD_TYPE = pa.struct(
     [
@@ -172,9 +178,9 @@ def _error_row(kind: str, key: int, error: CorpusError) -> dict:
         "kind": kind,
         "key": key,
         "info": error.reason,
+        "file": error.file,
         "line": error.line,
-        "url": error.file,
-        "headline_end": int(error.skippable),
+        "skippable": error.skippable,
     }
 
 
@@ -270,7 +276,7 @@ class ScoreActor:
     def __init__(self, settings: Settings, folder: str):
         from contradict.scorer import NLIScorer
 
-        self.score = scorer_fn(NLIScorer.from_settings(settings))
+        self.score = scorer_fn(NLIScorer.from_settings(actor_settings(settings)))
         self.folder = Path(folder)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -371,8 +377,9 @@ def clear_parts(folder: Path) -> None:
 
 @dataclass
 class RayResult:
+    """What the command prints from (the local engine's result has the same ``summary``)."""
+
     summary: dict
-    parts: list[Path] = field(default_factory=list)
 
 
 class _Timer:
@@ -484,7 +491,7 @@ class RayCorpusRun:
 
     @staticmethod
     def _error(row: dict) -> CorpusError:
-        return CorpusError(row["info"], row["url"], row["line"], skippable=bool(row["headline_end"]))
+        return CorpusError(row["info"], row["file"], row["line"], skippable=row["skippable"])
 
     def _refuse_duplicates(self, articles: ray.data.Dataset) -> None:
         """Ids are unique per file by the reader; across files by one group-by."""
@@ -627,4 +634,4 @@ class RayCorpusRun:
     remove_checkpoints = CorpusRun.remove_checkpoints
 
 
-__all__ = ["CandidateOptions", "RayCorpusRun", "RayResult", "input_files"]
+__all__ = ["RayCorpusRun", "RayResult", "input_files"]

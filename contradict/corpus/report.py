@@ -226,13 +226,16 @@ def _controls(rows: Sequence[dict]) -> str:
 
 
 def render_html(rows: Sequence[dict], summary: dict, texts: Mapping[str, str], max_pairs: int = 200) -> str:
+    """The page. ``rows`` may be only the top ones (the Ray engine passes the shown contradictions and
+    the near misses): the total of contradictions is the summary's."""
     found = [row for row in rows if row["is_contradiction"]]
     shown = found[:max_pairs]
     near = [row for row in rows if not row["is_contradiction"]][:NEAR_MISSES]
     threshold = summary["threshold"]
     if shown:
+        total = summary.get("contradictions", len(found))
         heading = (
-            f'Contradictions: <span data-count-for="found">{len(shown)}</span> shown of {len(found)} '
+            f'Contradictions: <span data-count-for="found">{len(shown)}</span> shown of {total} '
             f"at or above {threshold:.3f}"
         )
         body = _pairs("found", shown, texts)

@@ -62,6 +62,8 @@ def env(monkeypatch, tiny_model_dir):
     monkeypatch.setenv("CONTRADICT_MODEL", str(tiny_model_dir))
     monkeypatch.setenv("CONTRADICT_CORPUS_SHARD_PAIRS", "4")
     monkeypatch.setenv("CONTRADICT_RAY_EMBED_BATCH_SIZE", "5")
+    # Fewer shown than found: the Ray report gets only the top rows and must still say "3 shown of N".
+    monkeypatch.setenv("CONTRADICT_CORPUS_REPORT_MAX_PAIRS", "3")
 
 
 def corpus_file(tmp_path: Path) -> Path:
@@ -148,6 +150,8 @@ def test_same_rows_csv_parquet_and_report_as_the_local_engine(ray_local, env, tm
     ]
     # The same report, but for the last digit of similarities (embedding batches differ, ~1e-6).
     assert without_decimals(tmp_path / "ray.html") == without_decimals(tmp_path / "local.html")
+    found = sum(row["is_contradiction"] for row in local)
+    assert f'<span data-count-for="found">3</span> shown of {found} ' in (tmp_path / "ray.html").read_text()
     assert not (tmp_path / "ray.jsonl.work").exists()  # checkpoints removed after a finished run
 
     invoke(str(path), "-o", str(tmp_path / "ray.parquet"), "--engine", "ray", *options)
@@ -249,3 +253,23 @@ def test_score_engine_ray_writes_the_local_file(ray_local, tmp_path, tiny_model_
         assert result.exit_code == 0, result.output
     # Same rows in the same order; probabilities within 1e-5 (other batches, other float sums).
     assert_same_rows(read_jsonl(tmp_path / "local.jsonl"), read_jsonl(tmp_path / "ray.jsonl"))
+
+
+def test_bad_row_stops_with_the_local_message_and_skip_invalid_skips_it(ray_local, env, tmp_path):
+    path = write_jsonl(tmp_path / "corpus.jsonl", [*ARTICLES, {"id": "empty", "text": " "}, *MORE])
+    messages = []
+    for engine in ("local", "ray"):
+        result = CliRunner().invoke(
+            app, ["corpus", str(path), "-o", str(tmp_path / engine), "--engine", engine]
+        )
+        assert result.exit_code == 2
+        messages.append(result.output.strip().splitlines()[-1])
+    assert (
+        messages[0]
+        == messages[1]
+        == f"error: {path}, line 4: field 'text' is empty (--skip-invalid skips such rows)"
+    )
+    invoke(str(path), "-o", str(tmp_path / "skipped.jsonl"), "--engine", "ray", "--skip-invalid", *OPTIONS)
+    assert {row["a_article"] for row in ray_rows(tmp_path / "skipped.jsonl")} <= {
+        a["id"] for a in [*ARTICLES, *MORE]
+    }
