@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -48,14 +49,16 @@ def ray_session(settings: RaySettings, *, quiet: bool = False) -> Iterator[Modul
     if quiet:  # Ray's own notices (C++ core worker, Ray Data executor) stay off stderr too
         os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
         logging.getLogger("ray.data").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", module=r"ray(\.|$)")
+    level = logging.ERROR if quiet else logging.WARNING
     if settings.address:
-        ray.init(address=settings.address, logging_level=logging.WARNING, log_to_driver=not quiet)
+        ray.init(address=settings.address, logging_level=level, log_to_driver=not quiet)
     else:
         ray.init(
             num_cpus=settings.num_cpus,
             include_dashboard=False,
             object_store_memory=LOCAL_OBJECT_STORE_BYTES,
-            logging_level=logging.WARNING,
+            logging_level=level,
             log_to_driver=not quiet,
         )
     try:
