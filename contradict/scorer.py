@@ -207,10 +207,6 @@ class Scorer(Protocol):
         progress: ProgressFn | None = None,
     ) -> list[PairScore]: ...
 
-    def token_counts(self, pairs: Sequence[Pair]) -> list[int]:
-        """Tokens per pair, as scored (truncated)."""
-        ...
-
     def encode(self, pairs: Sequence[Pair]) -> list[EncodedPair]:
         """Tokenise pairs once, for a caller that batches them itself (the service's batcher)."""
         ...
@@ -406,10 +402,6 @@ class NLIScorer:
             pairs, symmetric=symmetric, batch_size=batch_size, progress=progress
         )
         return records_from(probabilities, self.calibration.threshold)
-
-    def token_counts(self, pairs: Sequence[Pair]) -> list[int]:
-        """Tokens per pair, as scored (truncated to :attr:`max_length`)."""
-        return [len(item) for item in self.encode(pairs)]
 
     # -- tokenisation and batching -------------------------------------------------------------
 

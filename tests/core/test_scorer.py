@@ -27,7 +27,7 @@ from contradict.labels import (
     label_indices,
 )
 from contradict.scorer import Calibration, NLIScorer, Scorer, decide_labels, records_from, softmax
-from tests.support.models import build_tiny_model, build_varied_model, copy_tokenizer
+from tests.support.models import build_tiny_model, build_varied_model, copy_tokenizer, token_counts
 
 TEXT = (
     "the river flooded the old town after three days of heavy rain while the mayor stayed in the "
@@ -88,7 +88,7 @@ def test_batched_equals_one_by_one(varied_model_dir, batch_size, max_tokens):
 
 def test_batches_respect_pair_and_token_bounds(tiny_model_dir):
     scorer = NLIScorer(str(tiny_model_dir), batch_size=4, max_tokens_per_batch=64)
-    lengths = scorer.token_counts(PAIRS)
+    lengths = [len(item) for item in scorer.encode(PAIRS)]
     batches = list(scorer._batches(lengths, scorer.batch_size))
 
     assert sorted(i for batch in batches for i in batch) == list(range(len(PAIRS)))
@@ -119,17 +119,13 @@ def test_score_rows_match_probabilities_and_label_follows_the_decision_rule(scor
 def test_the_scorer_protocol_states_the_cores_signatures():
     """The Protocol the service, the corpus scan and the evaluation are typed against restates the
     core's public methods; they must not drift apart."""
-    for name in ("probabilities", "score", "token_counts", "encode", "probabilities_encoded", "info"):
+    for name in ("probabilities", "score", "encode", "probabilities_encoded", "info"):
         assert inspect.signature(getattr(Scorer, name)) == inspect.signature(getattr(NLIScorer, name)), name
 
 
 def test_empty_input(scorer):
     assert scorer.probabilities([]).shape == (0, 3)
     assert scorer.score([]) == []
-
-
-def test_token_counts_match_encoding(scorer):
-    assert scorer.token_counts(PAIRS) == [len(item.ids) for item in scorer.encode(PAIRS)]
 
 
 def test_encoding_is_what_transformers_gives(varied_model_dir):
@@ -253,7 +249,7 @@ def test_long_pair_is_truncated_longest_first(tiny_model_dir):
 def test_max_length_is_capped_by_the_model(tiny_model_dir):
     scorer = NLIScorer(str(tiny_model_dir), max_length=10_000)
     assert scorer.max_length == 128  # the tiny model's position limit
-    assert max(scorer.token_counts([(sentence(500), sentence(500, 7))])) <= 128
+    assert max(token_counts(scorer, [(sentence(500), sentence(500, 7))])) <= 128
 
 
 def test_max_length_defaults_to_the_recorded_training_length(tiny_model_copy):
@@ -263,7 +259,7 @@ def test_max_length_defaults_to_the_recorded_training_length(tiny_model_copy):
     (tiny_model_copy / "metrics.json").write_text(json.dumps({"training": {"max_length": 32}}))
     scorer = NLIScorer(str(tiny_model_copy))
     assert scorer.max_length == 32 == scorer.info()["max_length"]  # an exported model
-    assert max(scorer.token_counts([(sentence(500), sentence(500, 7))])) == 32
+    assert max(token_counts(scorer, [(sentence(500), sentence(500, 7))])) == 32
     assert NLIScorer(str(tiny_model_copy), max_length=64).max_length == 64  # the setting wins
 
 

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from contradict.scorer import NLIScorer, records_from
 from contradict.settings import FLAT_NAMES, Settings
 from service.app import create_app
-from tests.support.models import build_tiny_model
+from tests.support.models import build_tiny_model, token_counts
 from tests.support.service import LiveServer, body, make_pairs
 
 MAX_PAIRS = 1024
@@ -371,7 +371,7 @@ def test_no_api_key_configured_means_open(client):
 @pytest.mark.slow
 def test_full_queue_answers_503_with_retry_after(tiny_model_dir, reference):
     big = make_pairs(MAX_PAIRS, seed=11)
-    limit = sum(reference.token_counts(big + [(b, a) for a, b in big]))  # the big request fills it
+    limit = sum(token_counts(reference, big + [(b, a) for a, b in big]))  # the big request fills it
     settings = settings_for(tiny_model_dir, queue_max_tokens=limit, batch_max_pairs=1, batch_max_wait_ms=0)
     server = LiveServer(create_app(settings)).start()
     try:

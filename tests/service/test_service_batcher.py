@@ -9,6 +9,7 @@ import pytest
 
 from contradict.scorer import NLIScorer
 from service.batcher import DynamicBatcher, NotReadyError, QueueFullError, RequestTooLargeError
+from tests.support.models import token_counts
 from tests.support.service import make_pairs
 
 
@@ -67,7 +68,7 @@ def test_a_request_is_split_by_the_pair_limit(tiny_model_dir, reference):
 def test_micro_batches_respect_the_token_limit(tiny_model_dir, reference):
     sizes: list[int] = []
     pairs = make_pairs(12, seed=5)
-    longest = max(reference.token_counts(pairs))
+    longest = max(token_counts(reference, pairs))
     batcher = started(tiny_model_dir, sizes, max_pairs=64, max_tokens=3 * longest, max_wait_ms=0)
     try:
         scores = asyncio.run(batcher.score(pairs))
@@ -80,7 +81,7 @@ def test_micro_batches_respect_the_token_limit(tiny_model_dir, reference):
 
 def test_queue_limit_in_tokens_and_retry_after(tiny_model_dir, reference):
     flood_pairs = make_pairs(200, seed=1)
-    limit = sum(reference.token_counts(flood_pairs))  # the flood alone fills the queue exactly
+    limit = sum(token_counts(reference, flood_pairs))  # the flood alone fills the queue exactly
     batcher = started(tiny_model_dir, max_pairs=1, max_wait_ms=0, queue_max_tokens=limit)
 
     async def flood_then_probe():
@@ -103,7 +104,7 @@ def test_queue_limit_in_tokens_and_retry_after(tiny_model_dir, reference):
 
 def test_a_request_larger_than_the_whole_queue_is_413(tiny_model_dir, reference):
     pairs = make_pairs(10, seed=4)
-    batcher = started(tiny_model_dir, max_wait_ms=0, queue_max_tokens=sum(reference.token_counts(pairs)) - 1)
+    batcher = started(tiny_model_dir, max_wait_ms=0, queue_max_tokens=sum(token_counts(reference, pairs)) - 1)
     try:
         with pytest.raises(RequestTooLargeError) as caught:
             asyncio.run(batcher.score(pairs))

@@ -100,3 +100,8 @@ def tiny_training_args(
         *("--save_strategy", "no", "--eval_strategy", "no", "--report_to", "none", "--disable_tqdm", "true"),
         *("--seed", "1", "--max_length", "32"),
     ]
+
+
+def token_counts(scorer, pairs: list[tuple[str, str]]) -> list[int]:
+    """Tokens per pair as the scorer will score them (truncated), from its own encoding."""
+    return [len(item) for item in scorer.encode(pairs)]
