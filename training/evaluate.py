@@ -164,12 +164,15 @@ class EvaluateArguments:
     behaviour: bool = field(default=True, metadata={"help": "also run the behaviour suite"})
     output: str | None = field(default=None, metadata={"help": "write the report as JSON here"})
     backend: str = field(default="auto", metadata={"help": "scoring backend: auto, torch or onnx"})
+    device: str = field(
+        default="cpu", metadata={"help": "torch device (cuda for a GPU; the ONNX backend is CPU only)"}
+    )
 
 
 def main(argv: list[str] | None = None) -> dict:
     (args,) = HfArgumentParser(EvaluateArguments).parse_args_into_dataclasses(args=argv)
     configure_logging()
-    scorer = NLIScorer(args.model, backend=args.backend)
+    scorer = NLIScorer(args.model, backend=args.backend, device=args.device)
     if args.dataset:
         split = load_split(args.dataset, args.split)
         reports = {f"{args.dataset}/{args.split}": evaluate(scorer, split, args.symmetric)}

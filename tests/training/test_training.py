@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 
 import numpy as np
@@ -134,6 +135,24 @@ def test_export_ships_fp16_weights_with_calibration_metrics_and_card(trained_run
     assert json.loads((output / METRICS_FILE).read_text())["version"] == "9.9.9"
     export(final, output, version="10.0.0", calibration_data=str(data), sets=sets, force=True)
     assert json.loads((output / METRICS_FILE).read_text())["version"] == "10.0.0"
+
+
+def test_time_budget_stops_training_early_and_still_saves(tiny_model_dir, tmp_path, caplog):
+    """A lent GPU or a session with a hard end: the run stops at the budget and keeps its model."""
+    data = tmp_path / "data"
+    data.mkdir()
+    write_split(data / "train.jsonl", 48)
+    caplog.set_level(logging.WARNING)
+    args = tiny_training_args(
+        tiny_model_dir, data, tmp_path / "run", max_steps=500, learning_rate="1e-3", logging_steps=1
+    )
+    final = train_main([*args, "--max_train_minutes", "0.0001"])
+    history = json.loads((final / "log_history.json").read_text())
+    steps = max(entry["step"] for entry in history)
+    assert 1 <= steps < 500
+    assert f"time budget of 0.0 min spent at step {steps} of 500: stopping and saving" in caplog.text
+    assert NLIScorer(str(final)).id2label[0] == "contradiction"
+    assert json.loads((final / "run_args.json").read_text())["max_train_minutes"] == 0.0001
 
 
 def test_class_weights_lift_the_rare_class():
