@@ -18,6 +18,7 @@ one-hot gold label; ``training.train`` logs how many matched.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -29,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from transformers import HfArgumentParser
 
@@ -201,6 +203,41 @@ def mpnet_base_path(
 # -- soft labels ------------------------------------------------------------------------------------
 
 
+def distinct_pairs(dataset_spec: str, split: str = "train") -> list[tuple[str, str]]:
+    """Every distinct (premise, hypothesis) of ``split`` in first-seen order: the row order of a
+    soft-label file. A mixture repeats rows of sources weighted above 1; each pair counts once."""
+    data = load_nli_dataset(dataset_spec)
+    if split not in data:
+        raise ValueError(f"{dataset_spec}: no {split!r} split (have {sorted(data)})")
+    rows = data[split]
+    return list(dict.fromkeys(zip(rows["premise"], rows["hypothesis"])))
+
+
+def pairs_digest(pairs: Sequence[tuple[str, str]]) -> str:
+    """SHA-256 of the pairs in order: ties a bare probability array to the pairs it belongs to."""
+    digest = hashlib.sha256()
+    for premise, hypothesis in pairs:
+        digest.update(f"{premise}\t{hypothesis}\n".encode())
+    return digest.hexdigest()
+
+
+def _write_rows(
+    pairs: Sequence[tuple[str, str]], probabilities: np.ndarray, output: Path | str, meta: dict
+) -> Path:
+    """The JSONL ``training.train --soft_labels`` reads, written whole or not at all, and its sidecar."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    with partial.open("w", encoding="utf-8") as sink:
+        for (premise, hypothesis), row in zip(pairs, probabilities):
+            record = {"premise": premise, "hypothesis": hypothesis, "probabilities": [float(p) for p in row]}
+            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    partial.replace(output)
+    meta_path(output).write_text(json.dumps(meta, indent=1) + "\n")
+    logger.info("wrote %d soft-label rows to %s", len(pairs), output)
+    return output
+
+
 def write_soft_labels(
     scorer: NLIScorer,
     dataset_spec: str,
@@ -210,19 +247,16 @@ def write_soft_labels(
     batch_size: int | None = None,
 ) -> int:
     """Score every distinct pair of ``split`` with the teacher and write one JSONL row per pair:
-    ``{"premise", "hypothesis", "probabilities": [contradiction, entailment, neutral]}``.
+    ``{"premise", "hypothesis", "probabilities": [contradiction, entailment, neutral]}``, plus the
+    same probabilities as ``<output>.npy`` (small enough to keep, so that the student can be
+    distilled again on a machine without the teacher: :func:`soft_labels_from_array`).
 
     The probabilities are the softmax of the teacher's raw logits at ``temperature`` (the model's
     own calibration is not applied: distillation sets its temperature itself). Returns the row count.
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    data = load_nli_dataset(dataset_spec)
-    if split not in data:
-        raise ValueError(f"{dataset_spec}: no {split!r} split (have {sorted(data)})")
-    rows = data[split]
-    # A mixture repeats rows of sources weighted above 1: score each pair once.
-    pairs = list(dict.fromkeys(zip(rows["premise"], rows["hypothesis"])))
+    pairs = distinct_pairs(dataset_spec, split)
     logger.info(
         "scoring %d distinct pairs of %s/%s at temperature %g", len(pairs), dataset_spec, split, temperature
     )
@@ -240,14 +274,6 @@ def write_soft_labels(
         temperature_free_logits(scorer, pairs, batch_size=batch_size, progress=progress).astype("float64"),
         temperature,
     )
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    with partial.open("w", encoding="utf-8") as sink:
-        for (premise, hypothesis), row in zip(pairs, probabilities):
-            record = {"premise": premise, "hypothesis": hypothesis, "probabilities": [float(p) for p in row]}
-            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-    partial.replace(output)
     meta = {
         "teacher": scorer.name_or_path,
         "dataset": dataset_spec,
@@ -255,16 +281,47 @@ def write_soft_labels(
         "temperature": temperature,
         "labels": list(LABELS),
         "rows": len(pairs),
+        "pairs_sha256": pairs_digest(pairs),
     }
-    meta_path(output).write_text(json.dumps(meta, indent=1) + "\n")
-    logger.info("wrote %d soft-label rows to %s", len(pairs), output)
+    output = _write_rows(pairs, probabilities, output, meta)
+    np.save(output.with_name(output.name + ".npy"), probabilities.astype(np.float32))
+    return len(pairs)
+
+
+def soft_labels_from_array(array: Path | str, output: Path | str) -> int:
+    """Rebuild a soft-label JSONL from a kept probability array (``X.npy`` beside ``X.meta.json``
+    as :func:`write_soft_labels` leaves them) by recomputing the pairs from the recorded dataset.
+
+    Refuses pairs that differ from the teacher's (other data, other splitting code): the digest of
+    the recomputed pairs must equal the recorded one. Returns the row count.
+    """
+    array = Path(array)
+    meta = json.loads(array.with_suffix(".meta.json").read_text())
+    probabilities = np.load(array).astype(np.float64)
+    probabilities /= probabilities.sum(axis=1, keepdims=True)  # stored as float32 or float16
+    pairs = distinct_pairs(meta["dataset"], meta.get("split", "train"))
+    if len(pairs) != len(probabilities) or pairs_digest(pairs) != meta["pairs_sha256"]:
+        raise ValueError(
+            f"{array}: the pairs of {meta['dataset']!r} recomputed here ({len(pairs)}) are not the ones the "
+            f"teacher scored ({meta['rows']}): different data or splitting code"
+        )
+    _write_rows(pairs, probabilities, output, {**meta, "rebuilt_from": str(array)})
     return len(pairs)
 
 
 @dataclass
 class TeacherArguments:
-    model: str = field(metadata={"help": "the fine-tuned teacher (a training.train final folder)"})
     output: str = field(metadata={"help": "JSONL file to write, for training.train --soft_labels"})
+    model: str | None = field(
+        default=None, metadata={"help": "the fine-tuned teacher (a training.train final folder)"}
+    )
+    from_array: str | None = field(
+        default=None,
+        metadata={
+            "help": "instead of --model: a kept probability array (X.npy beside X.meta.json, e.g. "
+            "training/soft_labels/*.npy); the pairs are recomputed from its recorded dataset and checked"
+        },
+    )
     dataset: str = field(
         default="vitaminc", metadata={"help": "the --dataset of the student run (a source or a mixture)"}
     )
@@ -285,6 +342,11 @@ def main(argv: list[str] | None = None) -> Path:
     (args,) = HfArgumentParser(TeacherArguments).parse_args_into_dataclasses(args=argv)
     configure_logging()
     logger.info("%s", args)
+    if (args.model is None) == (args.from_array is None):
+        raise ValueError("give exactly one of --model (score with a teacher) and --from_array")
+    if args.from_array:
+        soft_labels_from_array(args.from_array, args.output)
+        return Path(args.output)
     scorer = NLIScorer(
         args.model,
         device=args.device,

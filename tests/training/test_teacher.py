@@ -183,6 +183,33 @@ def test_soft_labels_are_the_teacher_softmax_at_the_temperature(tiny_model_dir, 
     assert np.allclose(from_cli, hot, atol=1e-6)
 
 
+def test_kept_probability_array_rebuilds_the_soft_labels_and_refuses_other_pairs(tiny_model_dir, tmp_path):
+    """The teacher's probabilities are kept as a small array so a machine without the teacher (or a
+    GPU) can distil again; the pairs come back from the data and must be the ones scored."""
+    data = tmp_path / "pairs.jsonl"
+    write_split(data, 9)
+    output = tmp_path / "soft.jsonl"
+    write_soft_labels(NLIScorer(str(tiny_model_dir)), str(data), output, temperature=2.0)
+    array = tmp_path / "soft.jsonl.npy"
+    assert np.load(array).shape == (9, 3)
+
+    rebuilt = tmp_path / "rebuilt.jsonl"
+    teacher.main(["--from_array", str(array), "--output", str(rebuilt)])
+    original = [json.loads(line) for line in output.read_text().splitlines()]
+    again = [json.loads(line) for line in rebuilt.read_text().splitlines()]
+    assert [(row["premise"], row["hypothesis"]) for row in again] == [
+        (row["premise"], row["hypothesis"]) for row in original
+    ]
+    assert np.allclose([row["probabilities"] for row in again], [row["probabilities"] for row in original])
+    assert json.loads((tmp_path / "rebuilt.jsonl.meta.json").read_text())["temperature"] == 2.0
+
+    write_split(data, 9, start=50)  # the data changed since the teacher scored it
+    with pytest.raises(ValueError, match="not the ones the teacher scored"):
+        teacher.soft_labels_from_array(array, tmp_path / "stale.jsonl")
+    with pytest.raises(ValueError, match="exactly one of --model"):
+        teacher.main(["--output", str(tmp_path / "none.jsonl")])
+
+
 def test_distillation_loss_is_hintons_formula():
     torch.manual_seed(0)
     logits = torch.randn(6, 3) * 3
