@@ -62,6 +62,9 @@ RUN_KEYS = (
     "class_weighting",
     "reverse_contradictions",
     "averaged_from",
+    "soft_labels",
+    "distill_alpha",
+    "distill_temperature",
 )
 
 

@@ -101,6 +101,18 @@ def floor_checks(metrics: dict) -> list[tuple[str, str, bool | None]]:
     return checks
 
 
+def _distillation_line(training: dict) -> str:
+    """Say so when the last stage learnt from a teacher's soft labels (``training.teacher``)."""
+    if not training.get("soft_labels"):
+        return ""
+    return (
+        f"The last stage distils a teacher (`{training['soft_labels']}`, described in the `.meta.json` "
+        f"beside it): loss = (1 - alpha) x weighted cross-entropy on the gold label + alpha x T^2 x "
+        f"KL(teacher || student at T), alpha = {training.get('distill_alpha')}, "
+        f"T = {training.get('distill_temperature')}.\n"
+    )
+
+
 def _floors_table(metrics: dict) -> str:
     rows = ["| floor | measured | met |", "|---|---|---|"]
     for floor, measured, met in floor_checks(metrics):
@@ -164,7 +176,7 @@ body sentences most similar to the headline under all-MiniLM-L6-v2, in body orde
 transformers `Trainer`, weighted cross-entropy (sqrt-inverse class frequency), AdamW, linear
 schedule, length-grouped batches, max length {training.get("max_length", "-")} tokens. Last stage:
 {json.dumps({key: value for key, value in training.items() if key not in ("dataset", "base_model")})}.
-Reproduce with `make model` (see the repository README for the time it takes).
+{_distillation_line(training)}Reproduce with `make model` (see the repository README for the time it takes).
 
 ## Calibration and the decision rule
 
