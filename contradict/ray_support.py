@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from contradict.settings import RaySettings, Settings
 
@@ -75,9 +78,28 @@ def actors(wanted: int | None, ray: ModuleType) -> int:
     return wanted or max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
+def shuffle_partitions(rows: int, settings: RaySettings) -> int:
+    """Partitions of a shuffle (join, group-by) of about ``rows`` rows: ``shuffle_partition_rows``
+    each, at least one per CPU of the cluster (Ray's default is 200, whatever the size)."""
+    import ray
+
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    return max(1, cpus, -(-rows // settings.shuffle_partition_rows))
+
+
 def actor_settings(settings: Settings) -> Settings:
     """An actor's settings: one intra-op thread unless set (an actor is given one CPU; the ONNX
     backend would otherwise start a thread per core in every actor and oversubscribe the node)."""
     if settings.scoring.num_threads:
         return settings
     return settings.model_copy(update={"scoring": settings.scoring.model_copy(update={"num_threads": 1})})
+
+
+def save_dataset(dataset: Any, folder: Path) -> None:
+    """A dataset as a folder of Parquet files that is there whole or not at all (a checkpoint): written
+    by Ray's tasks beside it, then moved into place, so a run killed while writing leaves no folder."""
+    partial = folder.with_name(f".{folder.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    dataset.write_parquet(str(partial))
+    os.replace(partial, folder)

@@ -181,6 +181,12 @@ class RaySettings(BaseModel):
     ivf_lists: int | None = Field(None, ge=1, description="IVF cells; None = 4 * sqrt(statements)")
     ivf_probe: int = Field(16, ge=1, description="IVF cells searched per statement")
     ivf_train_sample: int = Field(200_000, ge=1000, description="statements the IVF centroids are trained on")
+    shuffle_partition_rows: int = Field(
+        100_000,
+        ge=1,
+        description="rows per partition of the engine's shuffles (the IVF cells' group-bys, the joins of "
+        "pairs with their statements, the group-by on the scoring shard); at least one per CPU",
+    )
 
 
 # Group -> (its model, the prefix of its flat names).

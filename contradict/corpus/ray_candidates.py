@@ -1,16 +1,20 @@
 """Candidate pairs on Ray: the local exact search in one task, or IVF cells searched by many tasks.
 
-Up to ``ray_exact_max_statements`` statements (1M by default: 1.5 GB of embeddings, the flat/HNSW
-search of the local engine, see the README's scaling plan) one task gathers the embeddings and calls
+Up to ``ray_exact_max_statements`` statements (the switch point measured by bench/ivf_recall.py, see
+the README's scaling plan) one task gathers the embeddings and calls
 :func:`~contradict.corpus.candidates.find_candidates`, so the pairs are exactly the local engine's.
 
-Above that no process holds all embeddings. A FAISS k-means quantizer (``ray_ivf_lists`` cells) is
-trained on a sample of ``ray_ivf_train_sample`` embeddings and broadcast to the tasks; each statement
-is a member of its nearest cell and a query of its ``ray_ivf_probe`` nearest cells. One group-by on
-the cell gives every cell its members and queries, searched with the same ``find_candidates`` (the same
-admissibility rules); the pairs of all cells are then merged per statement (its ``top_k`` most similar,
-a pair kept when either side keeps it: the local rule). With every cell probed this is the exact
-search (tested); with fewer it is approximate, like the local engine's HNSW above 20k statements.
+Above that no process holds all embeddings or all pairs. A FAISS k-means quantizer
+(``ray_ivf_lists`` cells) is trained on a sample of ``ray_ivf_train_sample`` embeddings and broadcast
+to the tasks; each statement is a member of its nearest cell and a query of its ``ray_ivf_probe``
+nearest cells. One group-by on the cell gives every cell its members and queries, searched with the
+same ``find_candidates`` (the same admissibility rules). The pairs of all cells are merged by two more
+group-bys: per statement (its ``top_k`` most similar) and per pair (a pair kept when either side keeps
+it: the local rule). With every cell probed this is the exact search (tested); with fewer it is
+approximate, like the local engine's HNSW above 20k statements.
+
+Either way the pairs are written as a folder of Parquet files (the checkpoint) and read back as a
+dataset, so what the scoring stage gets is the same on a first run and on a resumed one.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import ray
+from ray.data.aggregate import Max
 
 from contradict.corpus.candidates import CandidateOptions, find_candidates
-from contradict.corpus.workdir import atomic_write
+from contradict.ray_support import save_dataset, shuffle_partitions
 from contradict.settings import RaySettings
 
 PAIR_SCHEMA = pa.schema([("a_pos", pa.int64()), ("b_pos", pa.int64()), ("similarity", pa.float32())])
@@ -45,19 +50,18 @@ def _pairs_of(table: pa.Table, options: CandidateOptions) -> pa.Table:
     return pa.table([pos[found.a], pos[found.b], found.similarity], schema=PAIR_SCHEMA)
 
 
-def _save(pairs: pa.Table, path: str) -> pa.Table:
-    """The candidates checkpoint, sorted by ``(a_pos, b_pos)``: the order shards are numbered in."""
-    pairs = pairs.sort_by([("a_pos", "ascending"), ("b_pos", "ascending")])
-    sink = pa.BufferOutputStream()
-    pq.write_table(pairs, sink)
-    atomic_write(Path(path), lambda handle: handle.write(sink.getvalue().to_pybytes()))
-    return pairs
-
-
 @ray.remote
-def exact_pairs(options: CandidateOptions, path: str, *tables: pa.Table) -> pa.Table:
-    """All statements in this one task: the local engine's search, unchanged."""
-    return _save(_pairs_of(pa.concat_tables(tables), options), path)
+def exact_pairs(options: CandidateOptions, threads: int, *tables: pa.Table) -> pa.Table:
+    """All statements in this one task: the local engine's search, unchanged, on ``threads`` cores."""
+    faiss.omp_set_num_threads(threads)
+    return _pairs_of(pa.concat_tables(tables), options)
+
+
+def node_cpus() -> int:
+    """CPUs of the largest node: the exact search is the only work of its stage, so its one task takes
+    a whole node (faiss searches with a thread per core; Ray would give it one)."""
+    cpus = [int(node["Resources"].get("CPU", 0)) for node in ray.nodes() if node["Alive"]]
+    return max([1, *cpus])
 
 
 # -- IVF ---------------------------------------------------------------------------------------------
@@ -93,87 +97,80 @@ def search_cell(group: pa.Table, options: CandidateOptions) -> pa.Table:
     return _pairs_of(group.drop_columns(["cell", "member"]), options)
 
 
-def keep_top_k(pairs: pa.Table, top_k: int) -> pa.Table:
-    """Per statement its ``top_k`` most similar pairs; a pair stays when either side keeps it."""
-    pairs = pairs.group_by(["a_pos", "b_pos"]).aggregate([("similarity", "max")])
+def pair_columns(batch: pa.Table) -> pa.Table:
+    """A batch as ``a_pos``, ``b_pos``, ``similarity`` (float32, as searched; aggregations widen it)."""
+    return batch.select(PAIR_SCHEMA.names).cast(PAIR_SCHEMA)
+
+
+def both_sides(batch: pa.Table) -> pa.Table:
+    """Each pair twice, once under each of its statements (``owner``), for the per-statement top-k."""
+    pairs = pair_columns(batch)
+    return pa.concat_tables([pairs.append_column("owner", pairs[side]) for side in ("a_pos", "b_pos")])
+
+
+def owner_top_k(group: pa.Table, top_k: int) -> pa.Table:
+    """One statement's ``top_k`` most similar pairs, ties broken by the other side's input position
+    (a pair found in several cells counted once)."""
+    owner = group["owner"][0].as_py()
+    pairs = group.group_by(["a_pos", "b_pos"]).aggregate([("similarity", "max")])
     a, b = pairs["a_pos"].to_numpy(), pairs["b_pos"].to_numpy()
     sim = pairs["similarity_max"].to_numpy().astype(np.float32)
-    both = np.concatenate([a, b])
-    other = np.concatenate([b, a])
-    sims = np.concatenate([sim, sim])
-    order = np.lexsort((other, -sims, both))  # per statement: most similar first, ties by position
-    both, row = both[order], np.concatenate([np.arange(len(a))] * 2)[order]
-    starts = np.r_[0, np.flatnonzero(both[1:] != both[:-1]) + 1]
-    rank = np.arange(len(both)) - np.repeat(starts, np.diff(np.r_[starts, len(both)]))
-    kept = np.unique(row[rank < top_k])
+    kept = np.lexsort((np.where(a == owner, b, a), -sim))[:top_k]
     return pa.table([a[kept], b[kept], sim[kept]], schema=PAIR_SCHEMA)
 
 
-@ray.remote
-def merge_pairs(top_k: int, path: str, *tables: pa.Table) -> pa.Table:
-    return _save(keep_top_k(pa.concat_tables([t.cast(PAIR_SCHEMA) for t in tables]), top_k), path)
-
-
 def ivf_pairs(
-    statements: ray.data.Dataset, count: int, options: CandidateOptions, ray_settings: RaySettings, path: str
-):
+    statements: ray.data.Dataset, count: int, options: CandidateOptions, ray_settings: RaySettings
+) -> ray.data.Dataset:
+    """The IVF search as Ray Data operations: cells, then per statement, then per pair."""
     centroids = train_quantizer(statements, count, ray_settings)
     cells = statements.map_batches(
         assign_cells,
         fn_kwargs={"centroids": centroids, "probe": ray_settings.ivf_probe},
         batch_format="pyarrow",
     )
-    found = cells.groupby("cell").map_groups(
-        search_cell, fn_kwargs={"options": options}, batch_format="pyarrow"
+    cell_partitions = shuffle_partitions(count * ray_settings.ivf_probe, ray_settings)
+    pair_partitions = shuffle_partitions(count * options.top_k, ray_settings)
+    kept = (
+        cells.groupby("cell", num_partitions=cell_partitions)
+        .map_groups(search_cell, fn_kwargs={"options": options}, batch_format="pyarrow")
+        .map_batches(both_sides, batch_format="pyarrow")
+        .groupby("owner", num_partitions=pair_partitions)
+        .map_groups(owner_top_k, fn_kwargs={"top_k": options.top_k}, batch_format="pyarrow")
     )
-    return merge_pairs.remote(options.top_k, path, *found.to_arrow_refs())
+    # A pair kept by both of its statements once (both copies carry the same similarity).
+    once = kept.groupby(["a_pos", "b_pos"], num_partitions=pair_partitions).aggregate(
+        Max("similarity", alias_name="similarity")
+    )
+    return once.map_batches(pair_columns, batch_format="pyarrow")
 
 
 # -- the stage --------------------------------------------------------------------------------------
 
 
 def search_candidates(
-    statements: ray.data.Dataset, options: CandidateOptions, ray_settings: RaySettings, path: Path
-) -> tuple[ray.ObjectRef, int]:
-    """The candidate pairs (a table in the object store) and how many; loaded when checkpointed."""
-    if path.is_file():
-        pairs = pq.read_table(path)
-        return ray.put(pairs), len(pairs)
-    statements = statements.select_columns(SEARCH_COLUMNS)
-    count = statements.count()
-    if count <= ray_settings.exact_max_statements:
-        pairs = exact_pairs.options(num_cpus=1).remote(options, str(path), *statements.to_arrow_refs())
-    else:
-        pairs = ivf_pairs(statements, count, options, ray_settings, str(path))
-    return pairs, ray.get(count_rows.remote(pairs))
+    statements: ray.data.Dataset, options: CandidateOptions, ray_settings: RaySettings, folder: Path
+) -> tuple[ray.data.Dataset | None, int]:
+    """The candidate pairs (``a_pos``, ``b_pos``, ``similarity``; no order) and how many, searched or
+    read from their checkpoint folder; ``None`` when there are none."""
+    if not folder.is_dir():
+        statements = statements.select_columns(SEARCH_COLUMNS)
+        count = statements.count()
+        if count <= ray_settings.exact_max_statements:
+            cpus = node_cpus()
+            found = exact_pairs.options(num_cpus=cpus).remote(options, cpus, *statements.to_arrow_refs())
+            pairs = ray.data.from_arrow_refs([found])
+        else:
+            pairs = ivf_pairs(statements, count, options, ray_settings)
+        save_dataset(pairs, folder)
+    files = sorted(folder.glob("*.parquet"))
+    count = sum(pq.ParquetFile(file).metadata.num_rows for file in files)
+    if not count:
+        return None, 0
+    # As many blocks as the shuffles after it have partitions: Ray's default splits even a small
+    # file into dozens, and every block is a task in each of them.
+    blocks = shuffle_partitions(count, ray_settings)
+    return ray.data.read_parquet(str(folder), override_num_blocks=blocks), count
 
 
-@ray.remote
-def count_rows(table: pa.Table) -> int:
-    return len(table)
-
-
-@ray.remote(num_returns="streaming")
-def pair_shards(pairs: pa.Table, shard_pairs: int, *records: pa.Table):
-    """The pairs with both sides' statement records, one table per checkpoint shard, in pair order."""
-    table = pa.concat_tables(records).sort_by("pos")
-    pos = table["pos"].to_numpy()
-    a = np.searchsorted(pos, pairs["a_pos"].to_numpy())
-    b = np.searchsorted(pos, pairs["b_pos"].to_numpy())
-    record = table["record"].combine_chunks()
-    for shard, start in enumerate(range(0, len(pairs), shard_pairs)):
-        stop = min(start + shard_pairs, len(pairs))
-        yield pa.table(
-            {
-                "shard": pa.array([shard] * (stop - start), pa.int64()),
-                "shard_size": pa.array([stop - start] * (stop - start), pa.int64()),
-                "a_pos": pairs["a_pos"].slice(start, stop - start),
-                "b_pos": pairs["b_pos"].slice(start, stop - start),
-                "similarity": pairs["similarity"].slice(start, stop - start),
-                "a": record.take(pa.array(a[start:stop])),
-                "b": record.take(pa.array(b[start:stop])),
-            }
-        )
-
-
-__all__ = ["ivf_pairs", "keep_top_k", "pair_shards", "search_candidates"]
+__all__ = ["ivf_pairs", "owner_top_k", "search_candidates"]

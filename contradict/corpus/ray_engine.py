@@ -6,7 +6,10 @@ over the processes of one machine or the machines of a cluster.
     embed     an actor pool of the bi-encoder (each actor loads it once)
     search    the local exact search in one task up to ``ray_exact_max_statements`` statements, else
               an IVF index trained on a sample and searched by many tasks (ray_candidates.py)
-    score     an actor pool of the scoring core, both directions; one batch is one checkpoint shard
+    pair      the pairs numbered into shards by a distributed sort and given both statements'
+              records by two group-bys on the statement (ray_shards.py)
+    score     a group-by on the shard into an actor pool of the scoring core, both directions; one
+              group is one checkpoint shard
     report    the local row builder per pair, a distributed sort by the local ranking, part files
               written by tasks, the HTML report of the top rows
 
@@ -22,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -50,12 +52,13 @@ from contradict.corpus.pipeline import (
     segmentable,
 )
 from contradict.corpus.ray_candidates import search_candidates
+from contradict.corpus.ray_shards import scoring_shards, shard_rows
 from contradict.corpus.reader import Article, Limits, make_article, read_corpus, require_articles
 from contradict.corpus.report import NEAR_MISSES, write_csv, write_html, write_jsonl
 from contradict.corpus.rows import STATEMENT_FIELDS, flat_row, pair_row, statement_record
 from contradict.corpus.segment import segment_articles
 from contradict.corpus.workdir import WorkDir, atomic_write, fingerprint, parse_array
-from contradict.ray_support import actor_settings, actors, ray_session
+from contradict.ray_support import actor_settings, actors, ray_session, save_dataset, shuffle_partitions
 from contradict.records import SUFFIXES, Row, validated
 from contradict.settings import Settings
 
@@ -270,7 +273,7 @@ def save_shard(path: Path, probs: np.ndarray) -> None:
 
 
 class ScoreActor:
-    """One scoring core per actor; a batch is one checkpoint shard, loaded when already finished,
+    """One scoring core per actor; a group is one checkpoint shard, loaded when already finished,
     else scored in both directions and saved before it is passed on."""
 
     def __init__(self, settings: Settings, folder: str):
@@ -279,11 +282,9 @@ class ScoreActor:
         self.score = scorer_fn(NLIScorer.from_settings(actor_settings(settings)))
         self.folder = Path(folder)
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        shards = pc.unique(batch["shard"]).to_pylist()
-        if len(shards) != 1 or batch["shard_size"][0].as_py() != len(batch):
-            raise RuntimeError(f"a scoring batch must be one whole shard, got shards {shards}")
-        path = self.folder / f"shard-{shards[0]:06d}.npy"
+    def __call__(self, group: pa.Table) -> pa.Table:
+        batch = shard_rows(group)
+        path = self.folder / f"shard-{batch['shard'][0].as_py():06d}.npy"
         probs = load_shard(path, len(batch))
         resumed = probs is not None
         if probs is None:
@@ -450,7 +451,7 @@ class RayCorpusRun:
                 statements, opts.candidates, self.settings.ray, self.work.root / keys["candidates"]
             )
         with timer.stage("score", candidates):
-            scored = self.score(statements, pairs, keys["scores"]) if candidates else None
+            scored = self.score(statements, pairs, candidates, keys["scores"]) if pairs is not None else None
             resumed = scored and scored.filter(lambda row: row["resumed"]).unique("shard")
             if resumed:
                 timer.resumed.append(f"score ({len(resumed)} shards)")
@@ -512,7 +513,7 @@ class RayCorpusRun:
         scores = fingerprint("scores", candidates, asdict(self.scorer_info), opts.shard_pairs)
         return {
             "statements": f"statements-{statements}",
-            "candidates": f"candidates-{candidates}.parquet",
+            "candidates": f"candidates-{candidates}",
             "scores": f"scores-{scores}",
         }
 
@@ -537,28 +538,26 @@ class RayCorpusRun:
                 num_cpus=1,
                 batch_format="pyarrow",
             ).materialize()
-            partial = self.work.root / f".{name}.partial"
-            shutil.rmtree(partial, ignore_errors=True)
-            embedded.write_parquet(str(partial))
-            os.replace(partial, folder)  # the folder is there whole or not at all
+            save_dataset(embedded, folder)
         return embedded
 
-    def score(self, statements: ray.data.Dataset, pairs: pa.Table, name: str) -> ray.data.Dataset:
-        """Pairs with both sides' records, one block per shard, through the scoring actors."""
-        from contradict.corpus.ray_candidates import pair_shards
-
+    def score(
+        self, statements: ray.data.Dataset, pairs: ray.data.Dataset, count: int, name: str
+    ) -> ray.data.Dataset:
+        """Pairs with both sides' records, grouped by shard, through the scoring actors."""
         folder = self.work.root / name
         folder.mkdir(parents=True, exist_ok=True)
-        records = statements.select_columns(["pos", "record"]).to_arrow_refs()
-        shards = list(pair_shards.remote(pairs, self.options.shard_pairs, *records))
         ray_settings = self.settings.ray
+        partitions = shuffle_partitions(count, ray_settings)
+        shards = scoring_shards(pairs, statements, self.options.shard_pairs, partitions)
         return (
-            ray.data.from_arrow_refs(shards)
-            .map_batches(
+            shards.groupby("shard", num_partitions=partitions)
+            .map_groups(
                 ScoreActor,
                 fn_constructor_args=(self.settings, str(folder)),
-                batch_size=None,
-                concurrency=actors(ray_settings.score_actors, ray),
+                # From one actor up: the shuffles feeding the pool need CPUs too, and a pool that
+                # took every CPU at the start would wait on them for ever.
+                concurrency=(1, actors(ray_settings.score_actors, ray)),
                 num_cpus=1,
                 batch_format="pyarrow",
             )

@@ -62,6 +62,9 @@ def env(monkeypatch, tiny_model_dir):
     monkeypatch.setenv("CONTRADICT_MODEL", str(tiny_model_dir))
     monkeypatch.setenv("CONTRADICT_CORPUS_SHARD_PAIRS", "4")
     monkeypatch.setenv("CONTRADICT_RAY_EMBED_BATCH_SIZE", "5")
+    # More shuffle partitions than CPUs: a shard's pairs come from several partitions and are
+    # regrouped whole (and in pair order) before a scoring actor sees them.
+    monkeypatch.setenv("CONTRADICT_RAY_SHUFFLE_PARTITION_ROWS", "10")
     # Fewer shown than found: the Ray report gets only the top rows and must still say "3 shown of N".
     monkeypatch.setenv("CONTRADICT_CORPUS_REPORT_MAX_PAIRS", "3")
 
@@ -273,3 +276,18 @@ def test_bad_row_stops_with_the_local_message_and_skip_invalid_skips_it(ray_loca
     assert {row["a_article"] for row in ray_rows(tmp_path / "skipped.jsonl")} <= {
         a["id"] for a in [*ARTICLES, *MORE]
     }
+
+
+def test_a_shard_missing_a_pair_is_refused_and_a_whole_one_comes_back_in_pair_order():
+    import pyarrow as pa
+
+    from contradict.corpus.ray_shards import shard_rows
+
+    shard = pa.table({"a_pos": [5, 1, 1], "b_pos": [6, 9, 2], "shard": [3, 3, 3], "shard_size": [3, 3, 3]})
+    assert shard_rows(shard).select(["a_pos", "b_pos"]).to_pylist() == [
+        {"a_pos": 1, "b_pos": 2},
+        {"a_pos": 1, "b_pos": 9},
+        {"a_pos": 5, "b_pos": 6},
+    ]
+    with pytest.raises(RuntimeError, match="2 of its 3 pairs"):
+        shard_rows(shard.slice(1))
