@@ -176,7 +176,8 @@ class RaySettings(BaseModel):
         1_000_000,
         ge=2,
         description="up to this many statements the candidates are searched exactly in one task (the local "
-        "engine's search); above, with an IVF index trained on a sample and searched by many tasks",
+        "engine's search); above, with an IVF index trained on a sample and searched by many tasks. A memory "
+        "bound: bench/ivf_recall.py found exact faster at every size it measured (README)",
     )
     ivf_lists: int | None = Field(None, ge=1, description="IVF cells; None = 4 * sqrt(statements)")
     ivf_probe: int = Field(16, ge=1, description="IVF cells searched per statement")

@@ -1,7 +1,7 @@
 """Candidate pairs on Ray: the local exact search in one task, or IVF cells searched by many tasks.
 
-Up to ``ray_exact_max_statements`` statements (the switch point measured by bench/ivf_recall.py, see
-the README's scaling plan) one task gathers the embeddings and calls
+Up to ``ray_exact_max_statements`` statements (1M, a memory bound: bench/ivf_recall.py found the exact
+search faster at every size it measured, see the README) one task gathers the embeddings and calls
 :func:`~contradict.corpus.candidates.find_candidates`, so the pairs are exactly the local engine's.
 
 Above that no process holds all embeddings or all pairs. A FAISS k-means quantizer
