@@ -1,10 +1,14 @@
 """Do the torch and ONNX backends give the same labels? (a script, not a test)
 
     .venv/bin/python bench/backend_agreement.py --model models/contradict-minilm-l6-nli
+    .venv/bin/python bench/backend_agreement.py --schemes compact,int8-dynamic,int8-smooth --work DIR
 
-Scores the VitaminC test split (every pair) through the scoring core with each backend and prints
-the share of pairs with the same label under the model's decision rule, the same argmax, and the
-largest probability difference. The floor from issue 9: >= 99% same labels.
+Scores the VitaminC test split (every pair) through the scoring core with torch and with ONNX and
+prints, per ONNX file, the share of pairs with the same label under the model's decision rule, the
+same argmax, and the largest probability difference. Without ``--schemes`` the ONNX file is the
+model folder's own; with it, each scheme is exported into a copy of the folder under ``--work``
+(bench/onnx_variants.py), so the shipped folder is never written. The floor from issue 9: >= 99%
+same labels.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.onnx_variants import DEFAULT_WORK, scheme_folder  # noqa: E402
 from bench.throughput import vitaminc_pairs  # noqa: E402
 from contradict.scorer import NLIScorer, decide_labels  # noqa: E402
 from contradict.settings import default_model  # noqa: E402
@@ -33,29 +38,48 @@ def main() -> None:
     parser.add_argument(
         "--pairs", type=int, default=100_000, help="at most this many test pairs (default all)"
     )
+    parser.add_argument(
+        "--schemes", default="", help="comma-separated export schemes (default: the folder's file)"
+    )
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where --schemes copies go")
     args = parser.parse_args()
     pairs = vitaminc_pairs(args.pairs)
     if not pairs:
         raise SystemExit("no VitaminC cache (python -m training.evaluate downloads it)")
-    probabilities, seconds = {}, {}
-    for backend in ("torch", "onnx"):
-        scorer = NLIScorer(args.model, backend=backend)
-        started = time.perf_counter()
-        probabilities[backend] = scorer.probabilities(pairs)
-        seconds[backend] = time.perf_counter() - started
+    schemes = [name.strip() for name in args.schemes.split(",") if name.strip()]
+    folders = {name: str(scheme_folder(Path(args.model), name, args.work)) for name in schemes}
+    scorer = NLIScorer(args.model, backend="torch")
+    reference, seconds = scored(scorer, pairs)
     threshold = scorer.calibration.threshold
-    labels = {name: decide_labels(p, threshold) for name, p in probabilities.items()}
-    result = {
-        "model": f"{scorer.name} {scorer.version}",
-        "pairs": len(pairs),
-        "same_label": float((labels["torch"] == labels["onnx"]).mean()),
-        "same_argmax": float((probabilities["torch"].argmax(1) == probabilities["onnx"].argmax(1)).mean()),
-        "max_probability_diff": float(np.abs(probabilities["torch"] - probabilities["onnx"]).max()),
-        "seconds": seconds,
-    }
-    print(json.dumps(result, indent=2))
-    verdict = "met" if result["same_label"] >= FLOOR else "NOT met"
-    print(f"same labels on {100 * result['same_label']:.2f}% of {len(pairs)} pairs (floor 99%: {verdict})")
+    results = []
+    for name, folder in (folders or {"model folder": args.model}).items():
+        probabilities, onnx_seconds = scored(NLIScorer(folder, backend="onnx"), pairs)
+        same = decide_labels(reference, threshold) == decide_labels(probabilities, threshold)
+        results.append(
+            {
+                "model": f"{scorer.name} {scorer.version}",
+                "onnx": name,
+                "pairs": len(pairs),
+                "same_label": float(same.mean()),
+                "same_argmax": float((reference.argmax(1) == probabilities.argmax(1)).mean()),
+                "max_probability_diff": float(np.abs(reference - probabilities).max()),
+                "seconds": {"torch": seconds, "onnx": onnx_seconds},
+            }
+        )
+        print(json.dumps(results[-1], indent=2))
+    for result in results:
+        verdict = "met" if result["same_label"] >= FLOOR else "NOT met"
+        print(
+            f"{result['onnx']}: same labels on {100 * result['same_label']:.2f}% of {len(pairs)} pairs "
+            f"(floor 99%: {verdict})"
+        )
+
+
+def scored(scorer: NLIScorer, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, float]:
+    """Calibrated probabilities of ``pairs`` and the seconds they took (a rough figure, not a benchmark)."""
+    started = time.perf_counter()
+    probabilities = scorer.probabilities(pairs)
+    return probabilities, time.perf_counter() - started
 
 
 if __name__ == "__main__":

@@ -4,11 +4,16 @@ Not a test: a script that prints a markdown table of absolute numbers and ratios
 
     .venv/bin/python bench/throughput.py                 # shipped model, 2,000 pairs
     .venv/bin/python bench/throughput.py --quick --model /path/to/tiny-model
+    .venv/bin/python bench/throughput.py --backends torch,onnx:compact,onnx:int8-smooth \\
+        --http onnx:int8-smooth
 
 Every measurement runs in its own process (so peak RSS is its own) on the same model and the same
-pairs: ``NLIScorer.probabilities`` and ``CrossEncoder.predict`` at batch 1 and 32, then the service
-under uvicorn with 1, 16 and 64 concurrent clients sending one pair per request. Floors from the issue:
-core >= 1.3x CrossEncoder at batch 32; HTTP with 64 clients >= 0.6x the core's best in-process rate.
+pairs: ``NLIScorer.probabilities`` on each backend of ``--backends`` (``torch``, ``onnx``: the model
+folder's own export, ``onnx:SCHEME``: that export scheme in a copy of the folder, bench/onnx_variants.py)
+and ``CrossEncoder.predict``, each at every batch size of ``--batches``; then the service under uvicorn
+(on the ``--http`` backend) with 1, 16 and 64 concurrent clients sending one pair per request. Floors
+from issue 9: core >= 3x CrossEncoder at batch 32; HTTP with 64 clients >= 0.8x the best in-process
+rate of the backend it serves.
 """
 
 from __future__ import annotations
@@ -31,14 +36,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.onnx_variants import DEFAULT_WORK, scheme_folder  # noqa: E402
 from contradict.settings import default_model  # noqa: E402
 
 EXAMPLES_DIR = REPO.parent / "shared" / "examples"
 VITAMINC_TASK = "vitaminc_fact_verification"
-CORE_FLOOR = 1.3
-HTTP_FLOOR = 0.6
+CORE_FLOOR = 3.0
+HTTP_FLOOR = 0.8
 CLIENTS = (1, 16, 64)
-BATCHES = (1, 32)
+BATCHES = (1, 8, 32, 64)
 
 
 # -- the pairs ---------------------------------------------------------------------------------------
@@ -85,23 +91,24 @@ def canonical_argmax(logits, id2label) -> list[str]:
 
 
 def timed(fn, pairs, batch: int) -> float:
+    """Pairs per second of ``fn(pairs, batch)`` after an untimed warm-up."""
     fn(pairs[: min(len(pairs), 32)], batch)  # warm-up, not timed
     started = time.perf_counter()
     fn(pairs, batch)
     return len(pairs) / (time.perf_counter() - started)
 
 
-def worker_core(model: str, pairs, threads: int) -> dict:
+def worker_core(model: str, pairs, threads: int, backend: str, batches: list[int]) -> dict:
     from contradict.labels import LABELS
     from contradict.scorer import NLIScorer
 
-    scorer = NLIScorer(model, num_threads=threads)
-    rates = {b: timed(lambda p, b: scorer.probabilities(p, batch_size=b), pairs, b) for b in BATCHES}
+    scorer = NLIScorer(model, num_threads=threads, backend=backend)
+    rates = {b: timed(lambda p, b: scorer.probabilities(p, batch_size=b), pairs, b) for b in batches}
     labels = [LABELS[i] for i in scorer.probabilities(pairs, batch_size=32).argmax(axis=1)]
     return {"rates": rates, "labels": labels, "rss_mb": peak_rss_mb()}
 
 
-def worker_crossencoder(model: str, pairs, threads: int) -> dict:
+def worker_crossencoder(model: str, pairs, threads: int, backend: str, batches: list[int]) -> dict:
     import torch
     from sentence_transformers import CrossEncoder
 
@@ -112,7 +119,7 @@ def worker_crossencoder(model: str, pairs, threads: int) -> dict:
     def predict(p, b):
         return encoder.predict(p, batch_size=b, show_progress_bar=False)
 
-    rates = {b: timed(predict, pairs, b) for b in BATCHES}
+    rates = {b: timed(predict, pairs, b) for b in batches}
     logits = predict(pairs, 32)
     if logits.ndim != 2 or logits.shape[1] != 3:
         raise SystemExit(f"CrossEncoder returned shape {logits.shape}, expected (n, 3)")
@@ -123,9 +130,10 @@ def worker_crossencoder(model: str, pairs, threads: int) -> dict:
 WORKERS = {"core": worker_core, "crossencoder": worker_crossencoder}
 
 
-def run_worker(kind: str, model: str, pairs_file: Path, threads: int) -> dict:
+def run_worker(kind: str, model: str, pairs_file: Path, args, backend: str = "auto") -> dict:
     command = [sys.executable, __file__, "--worker", kind, "--model", model, "--pairs-file", str(pairs_file)]
-    done = subprocess.run(command + ["--threads", str(threads)], capture_output=True, text=True, cwd=REPO)
+    command += ["--threads", str(args.threads), "--batches", args.batches, "--worker-backend", backend]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
     if done.returncode != 0:
         raise SystemExit(f"{kind} worker failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -142,11 +150,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(model: str, threads: int) -> tuple[subprocess.Popen, int]:
+def start_server(model: str, threads: int, backend: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = dict(os.environ)
     env.update(
         CONTRADICT_MODEL=model,
+        CONTRADICT_BACKEND=backend,
         CONTRADICT_PORT=str(port),
         CONTRADICT_HOST="127.0.0.1",
         CONTRADICT_NUM_THREADS=str(threads),
@@ -234,8 +243,8 @@ def server_peak_rss_mb(pid: int) -> float | None:
     return int(match.group(1)) / 1024 if match else None
 
 
-def measure_http(model: str, pairs, threads: int) -> tuple[dict[int, dict], float | None]:
-    process, port = start_server(model, threads)
+def measure_http(model: str, pairs, threads: int, backend: str) -> tuple[dict[int, dict], float | None]:
+    process, port = start_server(model, threads, backend)
     try:
         asyncio.run(load(port, pairs[:32], 8))  # warm-up
         results = {}
@@ -263,67 +272,62 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def report(args, source: str, core: dict, baseline: dict, http: dict, http_rss: float | None) -> bool:
-    best = max(core["rates"].values())
-    agreement = sum(a == b for a, b in zip(core["labels"], baseline["labels"], strict=True)) / len(
-        core["labels"]
-    )
+def report(args, source: str, cores: dict[str, dict], baseline: dict, http: dict, http_rss) -> None:
+    """Print the table (rows per backend x batch size, then the baseline, then HTTP) and the floors."""
     rows = []
-    for batch in BATCHES:
-        ratio = core["rates"][batch] / baseline["rates"][batch]
+    for entry, core in cores.items():
+        for batch, rate in core["rates"].items():
+            ratio = f"{rate / baseline['rates'][batch]:.2f}x CrossEncoder batch {batch}"
+            rows.append((f"core `{entry}`, batch {batch}", rate, None, None, core["rss_mb"], ratio))
+    for batch, rate in baseline["rates"].items():
         rows.append(
-            (
-                f"core `NLIScorer.probabilities`, batch {batch}",
-                core["rates"][batch],
-                None,
-                None,
-                core["rss_mb"],
-                f"{ratio:.2f}x CrossEncoder batch {batch}",
-            )
+            (f"`CrossEncoder.predict`, batch {batch}", rate, None, None, baseline["rss_mb"], "baseline")
         )
-    for batch in BATCHES:
-        rows.append(
-            (
-                f"`CrossEncoder.predict`, batch {batch}",
-                baseline["rates"][batch],
-                None,
-                None,
-                baseline["rss_mb"],
-                "1.00x (baseline)",
-            )
-        )
+    served = max(cores[args.http]["rates"].values()) if args.http in cores else None
     for clients, result in http.items():
+        ratio = f"{result['rate'] / served:.2f}x core `{args.http}` best" if served else "-"
         rows.append(
             (
-                f"HTTP, {clients} concurrent clients x 1 pair",
+                f"HTTP `{args.http}`, {clients} concurrent clients x 1 pair",
                 result["rate"],
                 result["p50_ms"],
                 result["p99_ms"],
                 http_rss,
-                f"{result['rate'] / best:.2f}x core best",
+                ratio,
             )
         )
     print(
-        f"\n## Throughput: {Path(args.model).name}, {len(core['labels'])} pairs ({source}), "
-        f"{args.threads} torch thread(s), {os.cpu_count()} CPU(s)\n"
+        f"\n## Throughput: {Path(args.model).name}, {len(baseline['labels'])} pairs ({source}), "
+        f"{args.threads} thread(s), {os.cpu_count()} CPU(s)\n"
     )
     print("| measurement | pairs/s | p50 ms | p99 ms | peak RSS MB | ratio |")
     print("|---|---:|---:|---:|---:|---|")
     for name, rate, p50, p99, rss, ratio in rows:
         print(f"| {name} | {fmt(rate)} | {fmt(p50)} | {fmt(p99)} | {fmt(rss, 0)} | {ratio} |")
-    core_ratio = core["rates"][32] / baseline["rates"][32]
-    http_ratio = http[64]["rate"] / best if 64 in http else float("nan")
-    core_ok, http_ok = core_ratio >= CORE_FLOOR, http_ratio >= HTTP_FLOOR
-    print(
-        f"\n- core vs CrossEncoder.predict at batch 32: **{core_ratio:.2f}x** (floor {CORE_FLOOR}x: "
-        f"{'met' if core_ok else 'NOT met'})"
-    )
-    print(
-        f"- HTTP with 64 clients vs core best in-process ({fmt(best)} pairs/s): **{http_ratio:.2f}x** "
-        f"(floor {HTTP_FLOOR}x: {'met' if http_ok else 'NOT met'})"
-    )
-    print(f"- label agreement core vs CrossEncoder (argmax, canonical labels): {100 * agreement:.1f}%")
-    return core_ok and http_ok
+    print()
+    for entry, core in cores.items():
+        agreement = sum(a == b for a, b in zip(core["labels"], baseline["labels"], strict=True))
+        line = f"- `{entry}`: same argmax as CrossEncoder on {100 * agreement / len(core['labels']):.1f}%"
+        if 32 in core["rates"] and 32 in baseline["rates"]:
+            ratio = core["rates"][32] / baseline["rates"][32]
+            verdict = "met" if ratio >= CORE_FLOOR else "NOT met"
+            line += f"; batch 32 **{ratio:.2f}x** CrossEncoder (floor {CORE_FLOOR}x: {verdict})"
+        print(line)
+    if served and 64 in http:
+        ratio = http[64]["rate"] / served
+        verdict = "met" if ratio >= HTTP_FLOOR else "NOT met"
+        print(
+            f"- HTTP, 64 clients vs core `{args.http}` best: **{ratio:.2f}x** "
+            f"(floor {HTTP_FLOOR}x: {verdict})"
+        )
+
+
+def resolve(entry: str, model: str, work: Path) -> tuple[str, str]:
+    """(model folder, backend) of a ``--backends`` entry: ``torch``, ``onnx``, ``auto``, ``onnx:SCHEME``."""
+    backend, _, scheme = entry.partition(":")
+    if backend not in ("torch", "onnx", "auto") or (scheme and backend != "onnx"):
+        raise SystemExit(f"unknown backend entry {entry!r}: torch, onnx, auto or onnx:SCHEME")
+    return (str(scheme_folder(Path(model), scheme, work)) if scheme else model), backend
 
 
 def main() -> None:
@@ -331,30 +335,42 @@ def main() -> None:
     parser.add_argument("--model", default=default_model(), help="model folder (default: the shipped model)")
     parser.add_argument("--pairs", type=int, default=2000, help="number of pairs (default 2000)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 200 pairs")
-    parser.add_argument(
-        "--threads", type=int, default=os.cpu_count() or 1, help="torch threads for every party"
-    )
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads for every party")
+    parser.add_argument("--backends", default="torch,onnx", help="core rows: torch, onnx, auto, onnx:SCHEME")
+    parser.add_argument("--batches", default=",".join(map(str, BATCHES)), help="batch sizes, comma-separated")
+    parser.add_argument("--http", default="auto", help="backend entry the service runs on ('none': skip)")
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where onnx:SCHEME copies go")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--worker-backend", default="auto", help=argparse.SUPPRESS)
     parser.add_argument("--pairs-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    batches = [int(size) for size in args.batches.split(",")]
     if args.worker:
         pairs = [tuple(pair) for pair in json.loads(args.pairs_file.read_text())]
-        print(json.dumps(WORKERS[args.worker](args.model, pairs, args.threads)))
+        print(json.dumps(WORKERS[args.worker](args.model, pairs, args.threads, args.worker_backend, batches)))
         return
     if not (Path(args.model) / "config.json").is_file():
         raise SystemExit(f"no model at {args.model}; pass --model or build the shipped one (`make model`)")
+    entries = [entry.strip() for entry in args.backends.split(",") if entry.strip()]
+    targets = {entry: resolve(entry, args.model, args.work) for entry in {*entries, args.http} - {"none"}}
     count = min(args.pairs, 200) if args.quick else args.pairs
     pairs, source = build_pairs(count)
+    cores = {}
     with tempfile.TemporaryDirectory() as tmp:
         pairs_file = Path(tmp) / "pairs.json"
         pairs_file.write_text(json.dumps(pairs))
-        print("measuring the core ...", file=sys.stderr)
-        core = run_worker("core", args.model, pairs_file, args.threads)
+        for entry in entries:
+            print(f"measuring the core on {entry} ...", file=sys.stderr)
+            folder, backend = targets[entry]
+            cores[entry] = run_worker("core", folder, pairs_file, args, backend)
         print("measuring CrossEncoder.predict ...", file=sys.stderr)
-        baseline = run_worker("crossencoder", args.model, pairs_file, args.threads)
-    print("measuring the HTTP service ...", file=sys.stderr)
-    http, http_rss = measure_http(args.model, pairs, args.threads)
-    report(args, source, core, baseline, http, http_rss)
+        baseline = run_worker("crossencoder", args.model, pairs_file, args)
+    http, http_rss = {}, None
+    if args.http != "none":
+        print(f"measuring the HTTP service on {args.http} ...", file=sys.stderr)
+        folder, backend = targets[args.http]
+        http, http_rss = measure_http(folder, pairs, args.threads, backend)
+    report(args, source, cores, baseline, http, http_rss)
 
 
 if __name__ == "__main__":
