@@ -336,7 +336,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=2000, help="number of pairs (default 2000)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 200 pairs")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads for every party")
-    parser.add_argument("--backends", default="torch,onnx", help="core rows: torch, onnx, auto, onnx:SCHEME")
+    parser.add_argument("--backends", default="torch,auto", help="core rows: torch, onnx, auto, onnx:SCHEME")
     parser.add_argument("--batches", default=",".join(map(str, BATCHES)), help="batch sizes, comma-separated")
     parser.add_argument("--http", default="auto", help="backend entry the service runs on ('none': skip)")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where onnx:SCHEME copies go")
