@@ -5,13 +5,11 @@ other pairs in its batch (int8 activation scales per token and block, unlike ``i
 
 from __future__ import annotations
 
-import numpy as np
 import onnx
 
 from contradict.backends import OnnxArtifact
-from contradict.scorer import NLIScorer
 from tests.core.test_backends import PAIRS
-from tests.support.models import build_varied_model
+from tests.support.models import assert_onnx_scores_like_torch, build_varied_model
 from training.export_onnx import export_onnx
 
 # Measured on this tiny model (random fp32 weights of size 0.2, hidden size 32, two layers): largest
@@ -28,14 +26,4 @@ def test_int8_blockwise_export_scores_close_to_torch(tiny_model_dir, tmp_path):
     operators = [node.op_type for node in onnx.load(str(OnnxArtifact(folder).model_path)).graph.node]
     assert operators.count("MatMulNBits") == 6  # per layer: attention output, both feed-forward MatMuls
 
-    torch_scorer = NLIScorer(str(folder), backend="torch")
-    onnx_scorer = NLIScorer(str(folder), backend="onnx")
-    reference = torch_scorer.probabilities(PAIRS)
-    exported = onnx_scorer.probabilities(PAIRS)
-    assert reference.std(axis=0).min() > 1e-2  # the comparison means something
-    assert np.abs(exported - reference).max() <= INT8_PROBABILITY_TOLERANCE
-    assert np.allclose(
-        onnx_scorer.probabilities(PAIRS, symmetric=True, batch_size=3),
-        onnx_scorer.probabilities(PAIRS, symmetric=True, batch_size=32),
-        atol=1e-5,
-    )
+    assert_onnx_scores_like_torch(folder, PAIRS, INT8_PROBABILITY_TOLERANCE)

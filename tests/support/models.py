@@ -105,3 +105,24 @@ def tiny_training_args(
 def token_counts(scorer, pairs: list[tuple[str, str]]) -> list[int]:
     """Tokens per pair as the scorer will score them (truncated), from its own encoding."""
     return [len(item) for item in scorer.encode(pairs)]
+
+
+def assert_onnx_scores_like_torch(folder, pairs, tolerance: float):
+    """The ONNX export of ``folder`` scores ``pairs`` within ``tolerance`` of torch (on pairs whose
+    scores differ enough for the comparison to mean something), and a pair's ONNX scores do not
+    depend on its batch-mates. Returns both scorers for further checks."""
+    import numpy as np
+
+    from contradict.scorer import NLIScorer
+
+    torch_scorer = NLIScorer(str(folder), backend="torch")
+    onnx_scorer = NLIScorer(str(folder), backend="onnx")
+    reference = torch_scorer.probabilities(pairs)
+    assert reference.std(axis=0).min() > 1e-2
+    assert np.abs(onnx_scorer.probabilities(pairs) - reference).max() <= tolerance
+    assert np.allclose(
+        onnx_scorer.probabilities(pairs, symmetric=True, batch_size=3),
+        onnx_scorer.probabilities(pairs, symmetric=True, batch_size=32),
+        atol=1e-5,
+    )
+    return torch_scorer, onnx_scorer
