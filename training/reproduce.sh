@@ -16,7 +16,8 @@
 #            H200 in 38 s, from the exported 2.1.0, i.e. stage 5 stored in fp16), 6b 2,400 steps x 32
 #            pairs at alpha 0.7 from 6a (this CPU); exported as 3.0.0
 # On this project's 2-core CPU machines stage 1 takes about 85 min, stage 2 about 75 min, stages 3
-# and 4 about 35-45 min each, stage 5 about 12 min alone, stage 6a about 40 min, 6b about 35 min,
+# and 4 about 35-45 min each, stage 5 about 12 min alone, stages 6a and 6b about 40 and 35 min
+# (estimated from ~40 pairs/s alone: 6a ran on a GPU, 6b took 47 min on a shared CPU),
 # export about 12 min; on a GPU a few minutes each. Every stage checkpoints and resumes where it
 # stopped when re-run.
 set -euo pipefail
