@@ -52,13 +52,21 @@ from contradict.corpus.pipeline import (
     segmentable,
 )
 from contradict.corpus.ray_candidates import search_candidates
-from contradict.corpus.ray_shards import scoring_shards, shard_rows
+from contradict.corpus.ray_shards import pack_shard, scoring_shards, unpack_shards
 from contradict.corpus.reader import Article, Limits, make_article, read_corpus, require_articles
 from contradict.corpus.report import NEAR_MISSES, write_csv, write_html, write_jsonl
 from contradict.corpus.rows import STATEMENT_FIELDS, flat_row, pair_row, statement_record
 from contradict.corpus.segment import segment_articles
 from contradict.corpus.workdir import WorkDir, atomic_write, fingerprint, parse_array
-from contradict.ray_support import actor_settings, actors, ray_session, save_dataset, shuffle_partitions
+from contradict.ray_support import (
+    actor_pool,
+    actor_settings,
+    actors,
+    ray_session,
+    save_dataset,
+    shuffle_partitions,
+    spread,
+)
 from contradict.records import SUFFIXES, Row, validated
 from contradict.settings import Settings
 
@@ -282,8 +290,10 @@ class ScoreActor:
         self.score = scorer_fn(NLIScorer.from_settings(actor_settings(settings)))
         self.folder = Path(folder)
 
-    def __call__(self, group: pa.Table) -> pa.Table:
-        batch = shard_rows(group)
+    def __call__(self, packed: pa.Table) -> pa.Table:
+        return pa.concat_tables([self.shard(rows) for rows in unpack_shards(packed)])
+
+    def shard(self, batch: pa.Table) -> pa.Table:
         path = self.folder / f"shard-{batch['shard'][0].as_py():06d}.npy"
         probs = load_shard(path, len(batch))
         resumed = probs is not None
@@ -530,14 +540,20 @@ class RayCorpusRun:
             ).materialize()
         with self.timer.stage("embed"):
             ray_settings = self.settings.ray
-            embedded = segmented.map_batches(
-                EmbedActor,
-                fn_constructor_args=(self.settings,),
-                batch_size=ray_settings.embed_batch_size,
-                concurrency=actors(ray_settings.embed_actors, ray),
-                num_cpus=1,
-                batch_format="pyarrow",
-            ).materialize()
+            pool = actors(ray_settings.embed_actors, ray)
+            # One block per batch, cut as the batches always were (the local engine's rows depend
+            # on which statements are embedded together, to the last bit of a near tie).
+            embedded = (
+                spread(segmented, ray_settings.embed_batch_size)
+                .map_batches(
+                    EmbedActor,
+                    fn_constructor_args=(self.settings,),
+                    compute=actor_pool(pool),
+                    num_cpus=1,
+                    batch_format="pyarrow",
+                )
+                .materialize()
+            )
             save_dataset(embedded, folder)
         return embedded
 
@@ -550,14 +566,21 @@ class RayCorpusRun:
         ray_settings = self.settings.ray
         partitions = shuffle_partitions(count, ray_settings)
         shards = scoring_shards(pairs, statements, self.options.shard_pairs, partitions)
-        return (
+        packed = (
             shards.groupby("shard", num_partitions=partitions)
-            .map_groups(
+            .map_groups(pack_shard, batch_format="pyarrow")
+            .materialize()
+        )
+        # A fixed pool over materialised input: no shuffle of this plan waits for CPUs the actors
+        # hold, and every actor has work from the start (an autoscaling pool that began with one
+        # actor stayed at one on a 2-CPU node, at half the local engine's rate).
+        pool = actors(ray_settings.score_actors, ray)
+        return (
+            spread(packed, 1)  # one shard per block: the actors share the shards evenly
+            .map_batches(
                 ScoreActor,
                 fn_constructor_args=(self.settings, str(folder)),
-                # From one actor up: the shuffles feeding the pool need CPUs too, and a pool that
-                # took every CPU at the start would wait on them for ever.
-                concurrency=(1, actors(ray_settings.score_actors, ray)),
+                compute=actor_pool(pool),
                 num_cpus=1,
                 batch_format="pyarrow",
             )

@@ -11,11 +11,14 @@ places, ~0.4 KB each) fit one process, so nothing here gathers them:
              the statement's position (``ray_shuffle_partition_rows`` rows per partition), each group
              one statement's record and its pairs, the record copied onto them. A group-by rather
              than ``Dataset.join``: Ray's join needs polars, which the ``ray`` extra does not bring
-    regroup  the scoring stage's group-by on ``shard`` hands each shard whole to one scoring actor,
-             which puts its rows back in ``(a_pos, b_pos)`` order (:func:`shard_rows`)
+    pack     the group-by on ``shard`` puts each shard, checked whole and back in ``(a_pos, b_pos)``
+             order (:func:`shard_rows`), into one row (:func:`pack_shard`): a block may then be cut
+             anywhere and a shard still reaches one scoring actor whole
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -103,6 +106,22 @@ def shard_rows(group: pa.Table) -> pa.Table:
     return group.sort_by(PAIR_ORDER)
 
 
+def pack_shard(group: pa.Table) -> pa.Table:
+    """One shard's rows, checked and in pair order, as a single row: ``shard`` and ``rows``
+    (a list of the row structs), so block splits (Ray's, or :meth:`Dataset.repartition`) never cut it."""
+    rows = shard_rows(group)
+    packed = pa.ListArray.from_arrays(
+        pa.array([0, len(rows)], type=pa.int32()), rows.to_struct_array().combine_chunks()
+    )
+    return pa.table({"shard": rows["shard"].slice(0, 1), "rows": packed})
+
+
+def unpack_shards(batch: pa.Table) -> Iterator[pa.Table]:
+    """The shards :func:`pack_shard` packed, one table each."""
+    for packed in batch["rows"].combine_chunks():
+        yield pa.Table.from_struct_array(packed.values)
+
+
 def scoring_shards(
     pairs: ray.data.Dataset, statements: ray.data.Dataset, shard_pairs: int, partitions: int
 ) -> ray.data.Dataset:
@@ -110,4 +129,4 @@ def scoring_shards(
     return with_records(numbered(pairs, shard_pairs), statements, partitions)
 
 
-__all__ = ["numbered", "scoring_shards", "shard_rows", "with_records"]
+__all__ = ["numbered", "pack_shard", "scoring_shards", "shard_rows", "unpack_shards", "with_records"]

@@ -291,3 +291,27 @@ def test_a_shard_missing_a_pair_is_refused_and_a_whole_one_comes_back_in_pair_or
     ]
     with pytest.raises(RuntimeError, match="2 of its 3 pairs"):
         shard_rows(shard.slice(1))
+
+
+def test_a_packed_shard_survives_any_cut_of_its_blocks_and_unpacks_whole_in_pair_order():
+    import pyarrow as pa
+
+    from contradict.corpus.ray_shards import pack_shard, unpack_shards
+
+    texts = pa.array([{"text": t} for t in ("c", "a", "b")])
+    first = pa.table(
+        {"a_pos": [5, 1, 1], "b_pos": [6, 9, 2], "shard": [3, 3, 3], "shard_size": [3, 3, 3], "a": texts}
+    )
+    second = pa.table({"a_pos": [7], "b_pos": [8], "shard": [4], "shard_size": [1], "a": texts.slice(0, 1)})
+    packed = pa.concat_tables([pack_shard(first), pack_shard(second)])
+    assert packed.num_rows == 2  # one row per shard: a block boundary can only fall between shards
+    shards = [*unpack_shards(packed.slice(0, 1)), *unpack_shards(packed.slice(1))]
+    assert [s["shard"].to_pylist() for s in shards] == [[3, 3, 3], [4]]
+    assert shards[0].select(["a_pos", "b_pos"]).to_pylist() == [
+        {"a_pos": 1, "b_pos": 2},
+        {"a_pos": 1, "b_pos": 9},
+        {"a_pos": 5, "b_pos": 6},
+    ]
+    assert shards[0]["a"].to_pylist() == [{"text": "b"}, {"text": "a"}, {"text": "c"}]
+    with pytest.raises(RuntimeError, match="2 of its 3 pairs"):
+        pack_shard(first.slice(1))
