@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from contradict.pairs_io import PairRecord, score_records
-from contradict.ray_support import actor_settings, actors, ray_session
+from contradict.ray_support import actor_pool, actor_settings, actors, ray_session
 from contradict.settings import Settings
 
 
@@ -73,7 +73,7 @@ def ray_score_records(
             PairScorer,
             fn_constructor_args=(settings, symmetric, threshold),
             batch_size=batch_size,
-            concurrency=actors(settings.ray.score_actors, ray),
+            compute=actor_pool(actors(settings.ray.score_actors, ray)),
             num_cpus=1,
             batch_format="pyarrow",
         )
