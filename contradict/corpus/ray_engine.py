@@ -8,8 +8,8 @@ over the processes of one machine or the machines of a cluster.
               an IVF index trained on a sample and searched by many tasks (ray_candidates.py)
     pair      the pairs numbered into shards by a distributed sort and given both statements'
               records by two group-bys on the statement (ray_shards.py)
-    score     a group-by on the shard into an actor pool of the scoring core, both directions; one
-              group is one checkpoint shard
+    score     a group-by on the shard packs each checkpoint shard into one row; a fixed actor pool of
+              the scoring core, one shard per call, both directions
     report    the local row builder per pair, a distributed sort by the local ranking, part files
               written by tasks, the HTML report of the top rows
 
@@ -281,8 +281,8 @@ def save_shard(path: Path, probs: np.ndarray) -> None:
 
 
 class ScoreActor:
-    """One scoring core per actor; a group is one checkpoint shard, loaded when already finished,
-    else scored in both directions and saved before it is passed on."""
+    """One scoring core per actor; each packed row is one checkpoint shard, loaded when already
+    finished, else scored in both directions and saved before it is passed on."""
 
     def __init__(self, settings: Settings, folder: str):
         from contradict.scorer import NLIScorer
@@ -541,8 +541,9 @@ class RayCorpusRun:
         with self.timer.stage("embed"):
             ray_settings = self.settings.ray
             pool = actors(ray_settings.embed_actors, ray)
-            # One block per batch, cut as the batches always were (the local engine's rows depend
-            # on which statements are embedded together, to the last bit of a near tie).
+            # One call per block of at most a batch, cut in order as the batches were (the local
+            # engine's rows depend on which statements are embedded together, to the last bit of a
+            # near tie: a cut into smaller blocks changed 18 of 4,688 pairs at 200 articles).
             embedded = (
                 spread(segmented, ray_settings.embed_batch_size)
                 .map_batches(
