@@ -130,18 +130,19 @@ def sdist_link(index_html: str, filename: str) -> tuple[str, str]:
     raise FileNotFoundError(f"{filename} is not listed on the package index")
 
 
-def download_sdist(target: Path) -> None:
-    """Fetch the bigbench sdist file itself from the package index and check its sha256.
+def download_sdist(target: Path, project: str = "bigbench") -> None:
+    """Fetch the sdist file ``target.name`` of ``project`` itself from the package index and check
+    its sha256.
 
-    Not ``pip download``: recent pip builds the sdist's metadata and refuses it, because bigbench
+    Not ``pip download``: recent pip builds the sdist's metadata and refuses bigbench's, because it
     declares a direct-URL dependency (``bleurt @ file://...``); only the file is needed here.
     """
     index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
-    page_url = f"{index}/bigbench/"
+    page_url = f"{index}/{project}/"
     with urllib.request.urlopen(page_url, timeout=60) as response:
         url, digest = sdist_link(response.read().decode("utf-8"), target.name)
     url = urllib.parse.urljoin(page_url, url)
-    logger.info("downloading %s (358 MB) into %s", url, target.parent)
+    logger.info("downloading %s into %s", url, target.parent)
     sha256 = hashlib.sha256()
     tmp = target.with_suffix(".part")
     with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:

@@ -415,6 +415,24 @@ def read_shuffled(root: Path) -> Splits:
     return {"train": _kept(rows, "shuffled")}
 
 
+EDITS_FROM = ("mnli", "snli_mnli_subset", "fever", "fnc1", "arc", "emergent")
+EDITS_PER_KIND = 2000
+
+
+def read_minimal_edits(root: Path) -> Splits:
+    """Rule-made minimal-edit pairs (:mod:`training.minimal_edits`) of the sentences in these
+    sources' train splits; train only, so no held-out sentence is edited."""
+    from training import minimal_edits
+
+    texts = [item[side] for name in EDITS_FROM for item in read_source(name, root)["train"]
+             for side in ("premise", "hypothesis")]
+    edits = minimal_edits.build_edits(
+        minimal_edits.sentences_of(texts), minimal_edits.default_lexicon(), EDITS_PER_KIND,
+        exclude=minimal_edits.suite_sentences(),
+    )
+    return {"train": _kept([row(edit.premise, edit.hypothesis, edit.label, edit.premise) for edit in edits], "edits")}
+
+
 def read_arc(folder: Path) -> Splits:
     def build() -> Splits:
         train_pairs, texts = read_stance_csv([folder / "arc_stances_train.csv"], folder / "arc_bodies.csv")
@@ -467,6 +485,7 @@ SOURCES: dict[str, Source] = {
     "fnc1": Source("fnc1_train", read_fnc1, "not stated (derived from Emergent)"),
     "fnc1_unrelated": Source("fnc1_train", read_fnc1_unrelated, "not stated (derived from Emergent)"),
     "shuffled": Source(".", read_shuffled, "MNLI / SNLI / FEVER / Emergent terms (recombined)"),
+    "edits": Source(".", read_minimal_edits, "WordNet 3.0 licence + the edited sources' terms (rule-made)"),
     "arc": Source("arc_stance", read_arc, "not stated"),
     "emergent": Source("emergent", read_emergent, "not stated"),
     "anli": Source("anli_dev", read_anli, "CC BY-NC 4.0 (evaluation only)", trainable=False),

