@@ -54,43 +54,226 @@ SUITE = Path(__file__).resolve().parent / "behaviour_suite.jsonl"
 WORD = re.compile(r"[A-Za-z]+")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 COPULAS = {"is": "VBZ", "are": "VBP", "was": "VBD", "were": "VBD"}
-AUXILIARIES = {*COPULAS, "be", "been", "being", "has", "have", "had", "do", "does", "did", "will", "would",
-               "can", "could", "may", "might", "must", "shall", "should", "not", "to"}
-DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "our", "my", "your", "this", "that", "these",
-               "those", "every", "each", "no", "some", "any"}
+AUXILIARIES = {
+    *COPULAS,
+    "be",
+    "been",
+    "being",
+    "has",
+    "have",
+    "had",
+    "do",
+    "does",
+    "did",
+    "will",
+    "would",
+    "can",
+    "could",
+    "may",
+    "might",
+    "must",
+    "shall",
+    "should",
+    "not",
+    "to",
+}
+DETERMINERS = {
+    "the",
+    "a",
+    "an",
+    "its",
+    "his",
+    "her",
+    "their",
+    "our",
+    "my",
+    "your",
+    "this",
+    "that",
+    "these",
+    "those",
+    "every",
+    "each",
+    "no",
+    "some",
+    "any",
+}
 DO_SUPPORT = {"VBD": "did", "VBZ": "does", "VBP": "do"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
-BOUND_WORDS = {"about", "around", "nearly", "almost", "over", "under", "some", "approximately", "roughly",
-               "least", "than", "to", "up", "most", "only", "just", "no", "number"}
-NOT_PREDICATES = {"more", "less", "most", "least", "best", "worst", "better", "worse", "well", "much", "many",
-                  "few", "fewer", "first", "last", "only", "also", "very", "so", "too", "still", "often",
-                  "always", "never", "now", "then", "just", "same", "other", "such"}
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+BOUND_WORDS = {
+    "about",
+    "around",
+    "nearly",
+    "almost",
+    "over",
+    "under",
+    "some",
+    "approximately",
+    "roughly",
+    "least",
+    "than",
+    "to",
+    "up",
+    "most",
+    "only",
+    "just",
+    "no",
+    "number",
+}
+NOT_PREDICATES = {
+    "more",
+    "less",
+    "most",
+    "least",
+    "best",
+    "worst",
+    "better",
+    "worse",
+    "well",
+    "much",
+    "many",
+    "few",
+    "fewer",
+    "first",
+    "last",
+    "only",
+    "also",
+    "very",
+    "so",
+    "too",
+    "still",
+    "often",
+    "always",
+    "never",
+    "now",
+    "then",
+    "just",
+    "same",
+    "other",
+    "such",
+}
 SUBJECT = re.compile(r"^[A-Z][A-Za-z\-]*(?: [A-Za-z\-]+)*$")
-NOT_SUBJECT_START = {"In", "On", "At", "After", "Before", "During", "Since", "When", "While", "If", "As", "By",
-                     "For", "From", "With", "Without", "Although", "Though", "Because", "Then", "There",
-                     "Here", "Today", "Yesterday", "However", "But", "And", "So", "Also", "What", "Who", "Even",
-                     "Only", "Not", "Once", "Now", "Perhaps", "Maybe", "Why", "How", "Where", "Just"}
-SUBJECT_CANNOT_END = {"of", "in", "on", "at", "for", "with", "to", "from", "by", "the", "a", "an", "and", "or"}
+NOT_SUBJECT_START = {
+    "In",
+    "On",
+    "At",
+    "After",
+    "Before",
+    "During",
+    "Since",
+    "When",
+    "While",
+    "If",
+    "As",
+    "By",
+    "For",
+    "From",
+    "With",
+    "Without",
+    "Although",
+    "Though",
+    "Because",
+    "Then",
+    "There",
+    "Here",
+    "Today",
+    "Yesterday",
+    "However",
+    "But",
+    "And",
+    "So",
+    "Also",
+    "What",
+    "Who",
+    "Even",
+    "Only",
+    "Not",
+    "Once",
+    "Now",
+    "Perhaps",
+    "Maybe",
+    "Why",
+    "How",
+    "Where",
+    "Just",
+}
+SUBJECT_CANNOT_END = {
+    "of",
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "to",
+    "from",
+    "by",
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+}
 QUANTIFIED_LABELS = {  # (premise quantifier, hypothesis quantifier) -> label; "the" = the plain plural
-    ("the", "some"): ENTAILMENT, ("the", "none"): CONTRADICTION,
-    ("all", "some"): ENTAILMENT, ("all", "most"): ENTAILMENT, ("all", "none"): CONTRADICTION,
-    ("all", "few"): CONTRADICTION, ("some", "all"): NEUTRAL, ("some", "most"): NEUTRAL,
-    ("some", "none"): CONTRADICTION, ("none", "some"): CONTRADICTION, ("none", "all"): CONTRADICTION,
-    ("most", "some"): ENTAILMENT, ("most", "all"): NEUTRAL, ("most", "few"): CONTRADICTION,
-    ("most", "none"): CONTRADICTION, ("few", "most"): CONTRADICTION, ("few", "all"): CONTRADICTION,
-    ("many", "some"): ENTAILMENT, ("many", "all"): NEUTRAL, ("several", "all"): NEUTRAL,
+    ("the", "some"): ENTAILMENT,
+    ("the", "none"): CONTRADICTION,
+    ("all", "some"): ENTAILMENT,
+    ("all", "most"): ENTAILMENT,
+    ("all", "none"): CONTRADICTION,
+    ("all", "few"): CONTRADICTION,
+    ("some", "all"): NEUTRAL,
+    ("some", "most"): NEUTRAL,
+    ("some", "none"): CONTRADICTION,
+    ("none", "some"): CONTRADICTION,
+    ("none", "all"): CONTRADICTION,
+    ("most", "some"): ENTAILMENT,
+    ("most", "all"): NEUTRAL,
+    ("most", "few"): CONTRADICTION,
+    ("most", "none"): CONTRADICTION,
+    ("few", "most"): CONTRADICTION,
+    ("few", "all"): CONTRADICTION,
+    ("many", "some"): ENTAILMENT,
+    ("many", "all"): NEUTRAL,
+    ("several", "all"): NEUTRAL,
     ("several", "none"): CONTRADICTION,
 }
-QUANTIFIER_PHRASES = {"the": "The", "all": "All of the", "some": "Some of the", "none": "None of the",
-                      "most": "Most of the", "few": "Few of the", "many": "Many of the",
-                      "several": "Several of the"}
-HEDGES = ("It is unclear whether {s}", "Officials are investigating whether {s}",
-          "It has not been confirmed that {s}", "It is not yet known whether {s}",
-          "Reports that {s} could not be verified")
-UNREALISED = ("{subject} may {verb}", "{subject} might {verb}", "{subject} could {verb}",
-              "{subject} {plans} to {verb}", "{subject} {be} expected to {verb}")
+QUANTIFIER_PHRASES = {
+    "the": "The",
+    "all": "All of the",
+    "some": "Some of the",
+    "none": "None of the",
+    "most": "Most of the",
+    "few": "Few of the",
+    "many": "Many of the",
+    "several": "Several of the",
+}
+HEDGES = (
+    "It is unclear whether {s}",
+    "Officials are investigating whether {s}",
+    "It has not been confirmed that {s}",
+    "It is not yet known whether {s}",
+    "Reports that {s} could not be verified",
+)
+UNREALISED = (
+    "{subject} may {verb}",
+    "{subject} might {verb}",
+    "{subject} could {verb}",
+    "{subject} {plans} to {verb}",
+    "{subject} {be} expected to {verb}",
+)
 FAILED = ("{subject} failed to {verb}", "{subject} could not {verb}", "{subject} {was} unable to {verb}")
 
 
@@ -144,7 +327,9 @@ def is_plural(word: str) -> bool:
 
     if word in {"people", "police", "staff"}:
         return True
-    return any(word in getInflection(lemma, tag="NNS") and lemma != word for lemma in getLemma(word, upos="NOUN"))
+    return any(
+        word in getInflection(lemma, tag="NNS") and lemma != word for lemma in getLemma(word, upos="NOUN")
+    )
 
 
 @functools.cache
@@ -158,8 +343,27 @@ def inflect(lemma: str, tag: str) -> str | None:
 def first_lower(text: str) -> str:
     """Lower-case a sentence's first word for embedding, unless it looks like a name."""
     head, _, tail = text.partition(" ")
-    if head in {"The", "A", "An", "This", "That", "These", "Those", "It", "They", "He", "She", "We",
-                "Some", "Many", "Most", "All", "Several", "Two", "Three"}:
+    if head in {
+        "The",
+        "A",
+        "An",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "It",
+        "They",
+        "He",
+        "She",
+        "We",
+        "Some",
+        "Many",
+        "Most",
+        "All",
+        "Several",
+        "Two",
+        "Three",
+    }:
         return head.lower() + (" " + tail if tail else "")
     return text
 
@@ -286,19 +490,25 @@ def clause_edits(sentence: str, lexicon: Lexicon, rng: random.Random) -> list[Ed
             clause.subject.split()[-1]
         )
         unrealised = rng.choice(UNREALISED).format(
-            subject=clause.subject, verb=verb_phrase, plans="plan" if plural else "plans",
+            subject=clause.subject,
+            verb=verb_phrase,
+            plans="plan" if plural else "plans",
             be="are" if plural else "is",
         )
         edits.append(Edit(unrealised, sentence, NEUTRAL, "modal_unrealised"))
-        failed = rng.choice(FAILED).format(subject=clause.subject, verb=verb_phrase, was="were" if plural else "was")
+        failed = rng.choice(FAILED).format(
+            subject=clause.subject, verb=verb_phrase, was="were" if plural else "was"
+        )
         edits.append(Edit(failed, sentence, CONTRADICTION, "modal_failed"))
         hedge = rng.choice(HEDGES).format(s=first_lower(strip_end(sentence))) + "."
         edits.append(Edit(hedge, sentence, NEUTRAL, "hedge"))
     return edits
 
 
-NEGATED = re.compile(r"^(?P<subject>[A-Z][^,;\"]{0,60}?) (?P<aux>did|does|do|was|were|is|are|has|have|will) "
-                     r"not (?P<word>[a-z]+)(?P<rest>.*)$")
+NEGATED = re.compile(
+    r"^(?P<subject>[A-Z][^,;\"]{0,60}?) (?P<aux>did|does|do|was|were|is|are|has|have|will) "
+    r"not (?P<word>[a-z]+)(?P<rest>.*)$"
+)
 
 
 def negation_removed(sentence: str) -> list[Edit]:
@@ -318,7 +528,9 @@ def negation_removed(sentence: str) -> list[Edit]:
 
 
 COUNT = re.compile(r"(?<![\d.,$£€])\b(?P<number>\d{1,3}(?:,\d{3})+|\d+)\b(?![.,]\d|%|:|\w) (?P<noun>[a-z]+)")
-MORE_THAN = re.compile(r"\b(?P<bound>[Mm]ore than|[Oo]ver) (?P<number>\d{1,3}(?:,\d{3})+|\d+) (?P<noun>[a-z]+)")
+MORE_THAN = re.compile(
+    r"\b(?P<bound>[Mm]ore than|[Oo]ver) (?P<number>\d{1,3}(?:,\d{3})+|\d+) (?P<noun>[a-z]+)"
+)
 
 
 def _number(text: str) -> int:
@@ -343,16 +555,30 @@ def number_edits(sentence: str, rng: random.Random) -> list[Edit]:
         before = sentence[: match.start()].split()
         if value < 2 or (1800 <= value <= 2100 and "," not in match.group("number")) or not is_plural(noun):
             continue
-        if before and (before[-1].lower() in BOUND_WORDS or not before[-1].isalpha() or not before[-1].islower()):
+        if before and (
+            before[-1].lower() in BOUND_WORDS or not before[-1].isalpha() or not before[-1].islower()
+        ):
             continue  # "at least 40", "iOS 8 users", "(3 ...": not a plain count
         head, tail = sentence[: match.start()], sentence[match.start("noun") - 1 :]
         other = _other_count(value, rng)
-        edits.append(Edit(sentence, f"{head}{_written(other, match.group('number'))}{tail}", CONTRADICTION,
-                          "number_changed"))
+        edits.append(
+            Edit(
+                sentence,
+                f"{head}{_written(other, match.group('number'))}{tail}",
+                CONTRADICTION,
+                "number_changed",
+            )
+        )
         lower = max(1, value // 2) if value > 2 else 1
         higher = value * 2
-        bound, label = rng.choice(((f"more than {lower}", ENTAILMENT), (f"more than {higher}", CONTRADICTION),
-                                   (f"fewer than {higher}", ENTAILMENT), (f"fewer than {lower}", CONTRADICTION)))
+        bound, label = rng.choice(
+            (
+                (f"more than {lower}", ENTAILMENT),
+                (f"more than {higher}", CONTRADICTION),
+                (f"fewer than {higher}", ENTAILMENT),
+                (f"fewer than {lower}", CONTRADICTION),
+            )
+        )
         if "fewer than 1 " in f"{bound} ":
             continue
         edits.append(Edit(sentence, f"{head}{bound}{tail}", label, "number_bound"))
@@ -364,10 +590,22 @@ def number_edits(sentence: str, rng: random.Random) -> list[Edit]:
         above = value + max(1, round(value * rng.choice((0.1, 0.2, 0.5))))
         below = max(1, round(value * rng.choice((0.3, 0.5, 0.7))))
         if below < value:
-            edits.append(Edit(sentence, f"{head}{_written(above, match.group('number'))}{tail}", NEUTRAL,
-                              "number_from_bound"))
-            edits.append(Edit(sentence, f"{head}{_written(below, match.group('number'))}{tail}",
-                              CONTRADICTION, "number_from_bound"))
+            edits.append(
+                Edit(
+                    sentence,
+                    f"{head}{_written(above, match.group('number'))}{tail}",
+                    NEUTRAL,
+                    "number_from_bound",
+                )
+            )
+            edits.append(
+                Edit(
+                    sentence,
+                    f"{head}{_written(below, match.group('number'))}{tail}",
+                    CONTRADICTION,
+                    "number_from_bound",
+                )
+            )
     return edits
 
 
@@ -385,8 +623,14 @@ def date_edits(sentence: str, rng: random.Random) -> list[Edit]:
         other = year + rng.choice((-7, -4, -3, -2, -1, 1, 2, 3, 5))
         edits.append(Edit(sentence, f"{head}in {month or ''}{other}{tail}", CONTRADICTION, "year_changed"))
         gap = rng.randint(1, 6)
-        bound, label = rng.choice(((f"before {year + gap}", ENTAILMENT), (f"before {year - gap + 1}", CONTRADICTION),
-                                   (f"after {year - gap}", ENTAILMENT), (f"after {year + gap - 1}", CONTRADICTION)))
+        bound, label = rng.choice(
+            (
+                (f"before {year + gap}", ENTAILMENT),
+                (f"before {year - gap + 1}", CONTRADICTION),
+                (f"after {year - gap}", ENTAILMENT),
+                (f"after {year + gap - 1}", CONTRADICTION),
+            )
+        )
         edits.append(Edit(sentence, f"{head}{bound}{tail}", label, "year_bound"))
         if month is None:
             specific = f"{head}in {rng.choice(MONTHS)} {year}{tail}"
@@ -396,13 +640,25 @@ def date_edits(sentence: str, rng: random.Random) -> list[Edit]:
     match = WEEKDAY.search(sentence)
     if match:
         other = rng.choice([day for day in WEEKDAYS if day != match.group("day")])
-        edits.append(Edit(sentence, f"{sentence[: match.start('day')]}{other}{sentence[match.end('day') :]}",
-                          CONTRADICTION, "weekday"))
+        edits.append(
+            Edit(
+                sentence,
+                f"{sentence[: match.start('day')]}{other}{sentence[match.end('day') :]}",
+                CONTRADICTION,
+                "weekday",
+            )
+        )
     match = MONTH.search(sentence)
     if match:
         other = rng.choice([month for month in MONTHS if month != match.group("month")])
-        edits.append(Edit(sentence, f"{sentence[: match.start('month')]}{other}{sentence[match.end('month') :]}",
-                          CONTRADICTION, "month"))
+        edits.append(
+            Edit(
+                sentence,
+                f"{sentence[: match.start('month')]}{other}{sentence[match.end('month') :]}",
+                CONTRADICTION,
+                "month",
+            )
+        )
     return edits
 
 
@@ -460,8 +716,14 @@ def suite_sentences(path: Path = SUITE) -> set[str]:
 # negated_antonym (about as many as antonym) should show it as often in entailments.
 # The modal and hedge rules fire on almost every past-tense clause; capped so they do not outweigh
 # the rarer number, date and antonym edits.
-CAPS = {"negation": 1200, "negation_removed": 1200, "hedge": 1500, "modal_weakened": 1500,
-        "modal_unrealised": 1500, "modal_failed": 1500}
+CAPS = {
+    "negation": 1200,
+    "negation_removed": 1200,
+    "hedge": 1500,
+    "modal_weakened": 1500,
+    "modal_unrealised": 1500,
+    "modal_failed": 1500,
+}
 
 
 def build_edits(
@@ -487,8 +749,12 @@ def build_edits(
                 edit = Edit(edit.hypothesis, edit.premise, edit.label, edit.kind)
             counts[edit.kind] = counts.get(edit.kind, 0) + 1
             kept.append(edit)
-    logger.info("minimal edits: %d pairs from %d sentences; per kind %s", len(kept), len(pool),
-                dict(sorted(counts.items())))
+    logger.info(
+        "minimal edits: %d pairs from %d sentences; per kind %s",
+        len(kept),
+        len(pool),
+        dict(sorted(counts.items())),
+    )
     return kept
 
 

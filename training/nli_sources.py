@@ -424,13 +424,23 @@ def read_minimal_edits(root: Path) -> Splits:
     sources' train splits; train only, so no held-out sentence is edited."""
     from training import minimal_edits
 
-    texts = [item[side] for name in EDITS_FROM for item in read_source(name, root)["train"]
-             for side in ("premise", "hypothesis")]
+    texts = [
+        item[side]
+        for name in EDITS_FROM
+        for item in read_source(name, root)["train"]
+        for side in ("premise", "hypothesis")
+    ]
     edits = minimal_edits.build_edits(
-        minimal_edits.sentences_of(texts), minimal_edits.default_lexicon(), EDITS_PER_KIND,
+        minimal_edits.sentences_of(texts),
+        minimal_edits.default_lexicon(),
+        EDITS_PER_KIND,
         exclude=minimal_edits.suite_sentences(),
     )
-    return {"train": _kept([row(edit.premise, edit.hypothesis, edit.label, edit.premise) for edit in edits], "edits")}
+    return {
+        "train": _kept(
+            [row(edit.premise, edit.hypothesis, edit.label, edit.premise) for edit in edits], "edits"
+        )
+    }
 
 
 def read_arc(folder: Path) -> Splits:

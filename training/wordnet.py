@@ -91,7 +91,9 @@ def read_lexicon(folder: Path, max_sense: int = 2) -> Lexicon:
             for i in range(int(fields[at])):
                 symbol, target, _, source_target = fields[at + 1 + 4 * i : at + 5 + 4 * i]
                 if symbol == "!":
-                    pointers.append((offset, int(source_target[:2], 16), target, int(source_target[2:], 16), pos))
+                    pointers.append(
+                        (offset, int(source_target[:2], 16), target, int(source_target[2:], 16), pos)
+                    )
         for offset, source, target, target_word, pos in pointers:
             word, antonym = words_of[offset][source - 1], words_of[target][target_word - 1]
             if "_" in word or "_" in antonym:

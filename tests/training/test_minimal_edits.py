@@ -44,7 +44,7 @@ def test_antonyms_come_from_frequent_senses_single_words_and_both_directions(lex
     assert lexicon.antonyms[("rise", "VERB")] == {"fall"}
     assert ("light", "ADJ") not in lexicon.antonyms  # the dark/light pair is light's third sense
     assert ("public", "ADJ") not in lexicon.antonyms  # its antonym is several words
-    assert not any(("unfastened", "ADJ") == key for key in lexicon.antonyms)  # a synonym, no pointer
+    assert not any(key == ("unfastened", "ADJ") for key in lexicon.antonyms)  # a synonym, no pointer
     assert len(wordnet.read_lexicon(WORDNET, max_sense=3).antonyms[("light", "ADJ")]) == 1
 
 
@@ -90,18 +90,28 @@ def test_main_verb_keeps_its_tense_through_antonym_negation_and_modality(lexicon
     )
     unrealised, failed, hedge = found["modal_unrealised"][0], found["modal_failed"][0], found["hedge"][0]
     assert (unrealised.hypothesis, unrealised.label) == (sentence, NEUTRAL)
-    assert re.fullmatch(r"Oil prices (may|might|could|plan to|are expected to) rise sharply last month\.",
-                        unrealised.premise)
+    assert re.fullmatch(
+        r"Oil prices (may|might|could|plan to|are expected to) rise sharply last month\.", unrealised.premise
+    )
     assert (failed.hypothesis, failed.label) == (sentence, CONTRADICTION)
-    assert re.fullmatch(r"Oil prices (failed to|could not|were unable to) rise sharply last month\.", failed.premise)
-    assert (hedge.hypothesis, hedge.label) == (sentence, NEUTRAL) and "oil prices rose" in hedge.premise.lower()
+    assert re.fullmatch(
+        r"Oil prices (failed to|could not|were unable to) rise sharply last month\.", failed.premise
+    )
+    assert (hedge.hypothesis, hedge.label) == (
+        sentence,
+        NEUTRAL,
+    ) and "oil prices rose" in hedge.premise.lower()
 
 
 def test_a_not_taken_away_is_a_contradiction(lexicon):
     found = edits_by_kind("The council did not approve the budget.", lexicon)
     assert found["negation_removed"] == [
-        Edit("The council did not approve the budget.", "The council approved the budget.", CONTRADICTION,
-             "negation_removed")
+        Edit(
+            "The council did not approve the budget.",
+            "The council approved the budget.",
+            CONTRADICTION,
+            "negation_removed",
+        )
     ]
 
 
@@ -113,7 +123,7 @@ def test_counts_change_and_bounds_are_labelled_by_arithmetic(lexicon, seed):
     assert number != 12 and changed.label == CONTRADICTION
     bound = found["number_bound"][0]
     direction, limit = re.search(r"found (more|fewer) than (\d+) survivors", bound.hypothesis).groups()
-    holds = 12 > int(limit) if direction == "more" else 12 < int(limit)
+    holds = int(limit) < 12 if direction == "more" else int(limit) > 12
     assert bound.label == (ENTAILMENT if holds else CONTRADICTION)
 
 
@@ -127,10 +137,12 @@ def test_a_count_against_a_lower_bound(lexicon, seed):
 @pytest.mark.parametrize("seed", range(6))
 def test_years_months_and_weekdays(lexicon, seed):
     found = edits_by_kind("The stadium was built in 1998.", lexicon, seed)
-    assert found["year_changed"][0].label == CONTRADICTION and "1998" not in found["year_changed"][0].hypothesis
+    assert (
+        found["year_changed"][0].label == CONTRADICTION and "1998" not in found["year_changed"][0].hypothesis
+    )
     bound = found["year_bound"][0]
     side, year = re.search(r"(before|after) (\d{4})", bound.hypothesis).groups()
-    holds = 1998 < int(year) if side == "before" else 1998 > int(year)
+    holds = int(year) > 1998 if side == "before" else int(year) < 1998
     assert bound.label == (ENTAILMENT if holds else CONTRADICTION)
     assert found["date_specific"][0].label == NEUTRAL  # a month the premise does not give
     back = edits_by_kind("The stadium was built in May 1998.", lexicon, seed)["date_specific"][0]
@@ -169,8 +181,12 @@ def test_sentences_the_rules_cannot_read_get_no_clause_edits(lexicon, sentence):
 
 
 def test_numbers_that_are_not_counts_are_left_alone(lexicon):
-    for sentence in ("For now, iOS 8 users should wait.", "At least 40 homes were damaged.",
-                     "The match ended 3-1 after extra time.", "Turnout rose to 62% in the north."):
+    for sentence in (
+        "For now, iOS 8 users should wait.",
+        "At least 40 homes were damaged.",
+        "The match ended 3-1 after extra time.",
+        "Turnout rose to 62% in the north.",
+    ):
         assert not {"number_changed", "number_bound"} & set(edits_by_kind(sentence, lexicon))
 
 
