@@ -332,6 +332,14 @@ def is_plural(word: str) -> bool:
     )
 
 
+def participle_of(lemma: str, past: str) -> str | None:
+    """The past participle, the past form itself where that is one of them ("quit", not "quitted")."""
+    from lemminflect import getInflection
+
+    forms = getInflection(lemma, tag="VBN")
+    return past if past in forms else (forms[0] if forms else None)
+
+
 @functools.cache
 def inflect(lemma: str, tag: str) -> str | None:
     from lemminflect import getInflection
@@ -684,7 +692,99 @@ def quantifier_edits(sentence: str, rng: random.Random) -> list[Edit]:
     return [Edit(said(first), said(second), label, "quantifier")]
 
 
-RULES: tuple[Callable[[str, random.Random], list[Edit]], ...] = (number_edits, date_edits, quantifier_edits)
+OBJECT_START = {"the", "a", "an", "its", "his", "her", "their", "our", "two", "three", "several", "many"}
+OBJECT_END = {
+    "in",
+    "on",
+    "at",
+    "after",
+    "before",
+    "during",
+    "for",
+    "with",
+    "from",
+    "to",
+    "into",
+    "over",
+    "as",
+    "because",
+    "when",
+    "while",
+    "since",
+    "until",
+    "and",
+    "but",
+    "which",
+    "who",
+    "that",
+    "by",
+}
+TIME_NOUNS = {
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "year",
+    "years",
+    "time",
+    "times",
+    "hour",
+    "hours",
+    "minute",
+    "minutes",
+    "night",
+    "nights",
+    "morning",
+    "evening",
+    "weekend",
+    "way",
+}
+OBJECT_CASE = {"He": "him", "She": "her", "They": "them", "We": "us", "I": "me", "It": "it", "You": "you"}
+
+
+def passive_edits(sentence: str, rng: random.Random) -> list[Edit]:
+    """ "The mayor rejected the plan on Monday." <-> "The plan was rejected by the mayor on Monday.":
+    the same claim in other words and order, entailment both ways."""
+    clause = main_clause(sentence)
+    if clause is None or clause.copula or clause.tag != "VBD" or clause.lemma in {"have", "say", "tell"}:
+        return []
+    words = clause.rest.split(" ")
+    if len(words) < 2 or words[0] not in OBJECT_START:
+        return []
+    end = next((i for i, word in enumerate(words) if i > 0 and word.lower() in OBJECT_END), len(words))
+    object_words, after = words[:end], words[end:]
+    if not 2 <= len(object_words) <= 5 or not after and not object_words[-1].endswith("."):
+        return []
+    last = object_words[-1].rstrip(".,")
+    if (
+        any(not word.rstrip(".").isalpha() or word in AUXILIARIES for word in object_words)
+        or not last.islower()
+    ):
+        return []  # "believed his penis was ...": a clause, not an object
+    if last in TIME_NOUNS or not (is_noun(last) or is_plural(last)):
+        return []  # "came a day after": a time, not an object
+    participle = participle_of(clause.lemma, clause.verb)
+    if participle is None:
+        return []
+    tail = " ".join(after) if after else "."
+    if not after:
+        object_words[-1] = last
+    agent = OBJECT_CASE.get(clause.subject, first_lower(clause.subject))
+    be = "were" if is_plural(last) else "was"
+    thing = " ".join(object_words)
+    passive = f"{thing[0].upper()}{thing[1:]} {be} {participle} by {agent}"
+    passive += tail if not after else f" {tail}"
+    return [Edit(sentence, passive, ENTAILMENT, "passive")]
+
+
+RULES: tuple[Callable[[str, random.Random], list[Edit]], ...] = (
+    number_edits,
+    date_edits,
+    quantifier_edits,
+    passive_edits,
+)
 
 
 def edits_of(sentence: str, lexicon: Lexicon, rng: random.Random) -> list[Edit]:
@@ -717,41 +817,63 @@ def suite_sentences(path: Path = SUITE) -> set[str]:
 # The modal and hedge rules fire on almost every past-tense clause; capped so they do not outweigh
 # the rarer number, date and antonym edits.
 CAPS = {
-    "negation": 1200,
-    "negation_removed": 1200,
+    "negation": 1000,
+    "negation_removed": 1000,
     "hedge": 1500,
     "modal_weakened": 1500,
     "modal_unrealised": 1500,
-    "modal_failed": 1500,
+    "modal_failed": 1000,
+    "year_changed": 1000,
 }
 
 
+def same_text_edits(sentences: list[str], rng: random.Random) -> list[Edit]:
+    """Two sentences of one text (a news article's window, a multi-sentence premise) as neutral: the
+    same topic from one author, so compatible, and mostly neither one follows from the other."""
+    if len(sentences) < 2:
+        return []
+    first, second = rng.sample(sentences, 2)
+    return [Edit(first, second, NEUTRAL, "same_text")]
+
+
+# Pairs whose relation holds both ways go in a random direction.
+SYMMETRIC_KINDS = {"passive", "same_text"}
+
+
 def build_edits(
-    sentences: Iterable[str], lexicon: Lexicon, per_kind: int, seed: int = 0, exclude: set[str] = frozenset()
+    texts: Iterable[str], lexicon: Lexicon, per_kind: int, seed: int = 0, exclude: set[str] = frozenset()
 ) -> list[Edit]:
-    """Edits of ``sentences``, at most ``per_kind`` of each kind (:data:`CAPS` lower; sentences taken
-    in a seeded order), contradictions in a random direction (the relation is symmetric), none
-    touching ``exclude``."""
+    """Edits of the sentences of ``texts``, at most ``per_kind`` of each kind (:data:`CAPS` lower;
+    texts taken in a seeded order, each sentence edited once), symmetric relations in a random
+    direction, none touching ``exclude``."""
     rng = random.Random(seed)
-    pool = list(sentences)
+    pool = list(texts)
     rng.shuffle(pool)
     counts: dict[str, int] = {}
     kept: list[Edit] = []
-    for sentence in pool:
-        for edit in edits_of(sentence, lexicon, rng):
+    seen: set[str] = set()
+    for text in pool:
+        sentences = sentences_of([text])
+        edits = same_text_edits(sentences, rng)
+        for sentence in sentences:
+            if sentence not in seen:
+                seen.add(sentence)
+                edits.extend(edits_of(sentence, lexicon, rng))
+        for edit in edits:
             if counts.get(edit.kind, 0) >= min(per_kind, CAPS.get(edit.kind, per_kind)):
                 continue
             if edit.premise == edit.hypothesis:
                 continue
             if edit.premise in exclude or edit.hypothesis in exclude:
                 continue
-            if edit.label == CONTRADICTION and rng.random() < 0.5:
+            if (edit.label == CONTRADICTION or edit.kind in SYMMETRIC_KINDS) and rng.random() < 0.5:
                 edit = Edit(edit.hypothesis, edit.premise, edit.label, edit.kind)
             counts[edit.kind] = counts.get(edit.kind, 0) + 1
             kept.append(edit)
     logger.info(
-        "minimal edits: %d pairs from %d sentences; per kind %s",
+        "minimal edits: %d pairs from %d sentences of %d texts; per kind %s",
         len(kept),
+        len(seen),
         len(pool),
         dict(sorted(counts.items())),
     )

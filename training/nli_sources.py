@@ -424,14 +424,14 @@ def read_minimal_edits(root: Path) -> Splits:
     sources' train splits; train only, so no held-out sentence is edited."""
     from training import minimal_edits
 
-    texts = [
-        item[side]
+    texts = {
+        item[side]: None
         for name in EDITS_FROM
         for item in read_source(name, root)["train"]
         for side in ("premise", "hypothesis")
-    ]
+    }
     edits = minimal_edits.build_edits(
-        minimal_edits.sentences_of(texts),
+        texts,
         minimal_edits.default_lexicon(),
         EDITS_PER_KIND,
         exclude=minimal_edits.suite_sentences(),
