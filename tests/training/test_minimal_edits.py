@@ -163,6 +163,35 @@ def test_quantified_plural_subjects_follow_the_table(lexicon, seed):
 
 
 @pytest.mark.parametrize(
+    ("sentence", "passive"),
+    [
+        ("The mayor rejected the plan on Monday.", "The plan was rejected by the mayor on Monday."),
+        ("He signed the new contract.", "The new contract was signed by him."),
+        ("Police arrested two men after the raid.", "Two men were arrested by Police after the raid."),
+        ("A developer quit his job last week.", None),  # "last week" ends no object: left alone
+        ("The attack came a day after the shooting.", None),  # a time, not an object
+        ("The man believed his plan was wise.", None),  # a clause, not an object
+    ],
+)
+def test_the_passive_says_the_same_thing(lexicon, sentence, passive):
+    found = edits_by_kind(sentence, lexicon).get("passive", [])
+    assert [(e.premise, e.hypothesis, e.label) for e in found] == (
+        [(sentence, passive, ENTAILMENT)] if passive else []
+    )
+
+
+def test_two_sentences_of_one_text_are_neutral_in_either_direction(lexicon):
+    text = "Flood water reached the old bridge on Sunday. Volunteers handed out food at the school."
+    first, second = minimal_edits.sentences_of([text])
+    directions = set()
+    for seed in range(12):
+        same = [e for e in build_edits([text], lexicon, per_kind=5, seed=seed) if e.kind == "same_text"]
+        assert len(same) == 1 and same[0].label == NEUTRAL
+        directions.add((same[0].premise, same[0].hypothesis))
+    assert directions == {(first, second), (second, first)}
+
+
+@pytest.mark.parametrize(
     "sentence",
     [
         "In 2005 he quietly released an album.",  # no plain subject before the verb
