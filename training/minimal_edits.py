@@ -457,6 +457,51 @@ def antonym_form(word: str, pos: str, lexicon: Lexicon, rng: random.Random) -> t
     return None
 
 
+# Light and reporting verbs: their first-sense "synonyms" change the construction or the meaning
+# ("made his money" -> "did", "spoke to" -> "mouthed", "said that" -> "told that").
+NO_SYNONYM = {
+    "say",
+    "tell",
+    "make",
+    "do",
+    "have",
+    "get",
+    "take",
+    "go",
+    "come",
+    "give",
+    "speak",
+    "search",
+    "put",
+    "set",
+    "keep",
+    "let",
+    "see",
+    "look",
+    "find",
+    "know",
+    "think",
+    "want",
+    "use",
+}
+
+
+def synonym_form(word: str, pos: str, lexicon: Lexicon, rng: random.Random) -> str | None:
+    """A synonym of ``word`` in the same form ("postponed" -> "put off", "bought" -> "purchased")."""
+    if pos == "ADJ":
+        options = sorted(lexicon.synonyms.get((word.lower(), "ADJ"), ()))
+        return rng.choice(options) if options else None
+    for lemma, tag in verb_readings(word):
+        if tag != pos or lemma in NO_SYNONYM:
+            continue
+        options = sorted(lexicon.synonyms.get((lemma, "VERB"), ()))
+        if options:
+            head, _, particle = rng.choice(options).partition(" ")
+            form = inflect(head, tag)
+            return f"{form} {particle}".strip() if form else None
+    return None
+
+
 # -- the rules --------------------------------------------------------------------------------------
 
 
@@ -474,6 +519,9 @@ def clause_edits(sentence: str, lexicon: Lexicon, rng: random.Random) -> list[Ed
         head = f"{clause.subject} {clause.verb}"
         antonym = antonym_form(word, pos, lexicon, rng)
         edits.append(Edit(sentence, f"{head} not {word}{after}", CONTRADICTION, "negation"))
+        synonym = synonym_form(word, pos, lexicon, rng)
+        if synonym:
+            edits.append(Edit(sentence, f"{head} {synonym}{after}", ENTAILMENT, "synonym"))
         if antonym:
             _, antonym = antonym
             edits.append(Edit(sentence, f"{head} {antonym}{after}", CONTRADICTION, "antonym"))
@@ -482,6 +530,9 @@ def clause_edits(sentence: str, lexicon: Lexicon, rng: random.Random) -> list[Ed
     do = DO_SUPPORT[clause.tag]
     rest = f" {clause.rest}" if clause.rest else ""
     edits.append(Edit(sentence, f"{clause.subject} {do} not {clause.lemma}{rest}", CONTRADICTION, "negation"))
+    synonym = synonym_form(clause.verb, clause.tag, lexicon, rng)
+    if synonym:
+        edits.append(Edit(sentence, f"{clause.subject} {synonym}{rest}", ENTAILMENT, "synonym"))
     antonym = antonym_form(clause.verb, clause.tag, lexicon, rng)
     if antonym:
         base, antonym = antonym
@@ -837,7 +888,7 @@ def same_text_edits(sentences: list[str], rng: random.Random) -> list[Edit]:
 
 
 # Pairs whose relation holds both ways go in a random direction.
-SYMMETRIC_KINDS = {"passive", "same_text"}
+SYMMETRIC_KINDS = {"passive", "same_text", "synonym"}
 
 
 def build_edits(

@@ -1,4 +1,4 @@
-"""Princeton WordNet 3.0's antonyms, read from its own database files.
+"""Princeton WordNet 3.0's antonyms and synonyms, read from its own database files.
 
 Why WordNet: the minimal-edit pairs (:mod:`training.minimal_edits`) need word pairs whose swap has a
 known effect on meaning, far more of them than anyone would write by hand, from a source that is not
@@ -31,6 +31,8 @@ class Lexicon:
     """Word relations keyed by (lemma, universal POS): single words only, lower case."""
 
     antonyms: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    # Verb synonyms may be phrasal ("step down"): words joined by spaces.
+    synonyms: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
 
 def wordnet_folder() -> Path:
@@ -73,13 +75,16 @@ def frequent_senses(index_file: Path, max_sense: int) -> dict[str, set[str]]:
 
 def read_lexicon(folder: Path, max_sense: int = 2) -> Lexicon:
     """Antonyms (WordNet's ``!`` pointers between words) of adjectives and verbs, both ends restricted
-    to their ``max_sense`` most frequent senses.
+    to their ``max_sense`` most frequent senses; synonyms: words whose *first* sense is the same
+    synset, both ways.
 
-    Not synonyms: the other words of a frequent synset read as paraphrases too seldom to label pairs
-    entailment ("resign": renounce, vacate; "cancel": scratch, scrub)."""
+    Synonyms take the stricter rule because any shared frequent sense is too loose to label a swap
+    entailment ("cancel": scratch, scrub); a shared first sense still lets rare or informal words in
+    ("die": croak), which keep the meaning, so the label holds."""
     lexicon = Lexicon()
     for data, index in (("data.adj", "index.adj"), ("data.verb", "index.verb")):
         senses = frequent_senses(folder / index, max_sense)
+        first_sense = frequent_senses(folder / index, 1)
         words_of: dict[str, list[str]] = {}
         pointers: list[tuple[str, int, str, int, str]] = []
         for line in _data_lines(folder / data):
@@ -87,6 +92,15 @@ def read_lexicon(folder: Path, max_sense: int = 2) -> Lexicon:
             offset, pos, word_count = fields[0], POS[fields[2]], int(fields[3], 16)
             words = [fields[4 + 2 * i].lower().split("(")[0] for i in range(word_count)]
             words_of[offset] = words
+            sharing = [word for word in words if first_sense.get(word) == {offset}]
+            for word in sharing:
+                others = {
+                    other.replace("_", " ")
+                    for other in sharing
+                    if other != word and (pos == "VERB" or "_" not in other)
+                }
+                if "_" not in word and others:
+                    lexicon.synonyms.setdefault((word, pos), set()).update(others)
             at = 4 + 2 * word_count
             for i in range(int(fields[at])):
                 symbol, target, _, source_target = fields[at + 1 + 4 * i : at + 5 + 4 * i]
