@@ -243,17 +243,43 @@ def server_peak_rss_mb(pid: int) -> float | None:
     return int(match.group(1)) / 1024 if match else None
 
 
+def batch_totals(port: int) -> dict[str, float]:
+    """The service's own micro-batch counters (``/metrics``): batches, pairs, model seconds."""
+    _, body = asyncio.run(one_request(port, "GET", "/metrics"))
+    text = body.decode()
+    totals = {}
+    for key, pattern in (
+        ("batches", r"^contradict_batch_pairs_count (\S+)$"),
+        ("pairs", r"^contradict_batch_pairs_sum (\S+)$"),
+        ("model_s", r"^contradict_batch_duration_seconds_sum (\S+)$"),
+    ):
+        match = re.search(pattern, text, re.MULTILINE)
+        totals[key] = float(match.group(1)) if match else float("nan")
+    return totals
+
+
 def measure_http(model: str, pairs, threads: int, backend: str) -> tuple[dict[int, dict], float | None]:
+    """Rate and latency per client count, and where the run's time went inside the service: how full
+    its micro-batches were, and the share of the run the model was computing (``model_busy``) at what
+    rate (``model_rate``: pairs per second of model time, to set beside the in-process core's)."""
     process, port = start_server(model, threads, backend)
     try:
         asyncio.run(load(port, pairs[:32], 8))  # warm-up
         results = {}
         for clients in CLIENTS:
+            before = batch_totals(port)
+            started = time.perf_counter()
             rate, latencies = asyncio.run(load(port, pairs, clients))
+            wall = time.perf_counter() - started
+            after = batch_totals(port)
+            batches, model_s = after["batches"] - before["batches"], after["model_s"] - before["model_s"]
             results[clients] = {
                 "rate": rate,
                 "p50_ms": 1000 * percentile(latencies, 0.50),
                 "p99_ms": 1000 * percentile(latencies, 0.99),
+                "mean_batch_pairs": (after["pairs"] - before["pairs"]) / batches if batches else None,
+                "model_busy": model_s / wall,
+                "model_rate": len(pairs) / model_s if model_s else None,
             }
             print(f"  http {clients:>2} clients: {rate:8.1f} pairs/s", file=sys.stderr)
         return results, server_peak_rss_mb(process.pid)
@@ -313,6 +339,13 @@ def report(args, source: str, cores: dict[str, dict], baseline: dict, http: dict
             verdict = "met" if ratio >= CORE_FLOOR else "NOT met"
             line += f"; batch 32 **{ratio:.2f}x** CrossEncoder (floor {CORE_FLOOR}x: {verdict})"
         print(line)
+    for clients, result in http.items():
+        busy, model_rate = 100 * result["model_busy"], fmt(result["model_rate"])
+        print(
+            f"- HTTP, {clients} clients, inside the service: micro-batches of "
+            f"{fmt(result['mean_batch_pairs'])} pairs on average; the model computed "
+            f"{busy:.0f}% of the run, at {model_rate} pairs/s of model time"
+        )
     if served and 64 in http:
         ratio = http[64]["rate"] / served
         verdict = "met" if ratio >= HTTP_FLOOR else "NOT met"
