@@ -50,54 +50,21 @@ from training.wordnet import Lexicon, read_lexicon, wordnet_folder
 
 logger = logging.getLogger(__name__)
 
+
+def words(text: str) -> frozenset[str]:
+    """A word list written as one string: long constant sets stay a few lines long."""
+    return frozenset(text.split())
+
+
 SUITE = Path(__file__).resolve().parent / "behaviour_suite.jsonl"
 WORD = re.compile(r"[A-Za-z]+")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 COPULAS = {"is": "VBZ", "are": "VBP", "was": "VBD", "were": "VBD"}
 AUXILIARIES = {
     *COPULAS,
-    "be",
-    "been",
-    "being",
-    "has",
-    "have",
-    "had",
-    "do",
-    "does",
-    "did",
-    "will",
-    "would",
-    "can",
-    "could",
-    "may",
-    "might",
-    "must",
-    "shall",
-    "should",
-    "not",
-    "to",
+    *words("be been being has have had do does did will would can could may might must shall should not to"),
 }
-DETERMINERS = {
-    "the",
-    "a",
-    "an",
-    "its",
-    "his",
-    "her",
-    "their",
-    "our",
-    "my",
-    "your",
-    "this",
-    "that",
-    "these",
-    "those",
-    "every",
-    "each",
-    "no",
-    "some",
-    "any",
-}
+DETERMINERS = words("the a an its his her their our my your this that these those every each no some any")
 DO_SUPPORT = {"VBD": "did", "VBZ": "does", "VBP": "do"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = (
@@ -114,119 +81,21 @@ MONTHS = (
     "November",
     "December",
 )
-BOUND_WORDS = {
-    "about",
-    "around",
-    "nearly",
-    "almost",
-    "over",
-    "under",
-    "some",
-    "approximately",
-    "roughly",
-    "least",
-    "than",
-    "to",
-    "up",
-    "most",
-    "only",
-    "just",
-    "no",
-    "number",
-}
-NOT_PREDICATES = {
-    "more",
-    "less",
-    "most",
-    "least",
-    "best",
-    "worst",
-    "better",
-    "worse",
-    "well",
-    "much",
-    "many",
-    "few",
-    "fewer",
-    "first",
-    "last",
-    "only",
-    "also",
-    "very",
-    "so",
-    "too",
-    "still",
-    "often",
-    "always",
-    "never",
-    "now",
-    "then",
-    "just",
-    "same",
-    "other",
-    "such",
-}
+BOUND_WORDS = words(
+    "about around nearly almost over under some approximately roughly least than to up most only just "
+    "no number"
+)
+NOT_PREDICATES = words(
+    "more less most least best worst better worse well much many few fewer first last only also very "
+    "so too still often always never now then just same other such"
+)
 SUBJECT = re.compile(r"^[A-Z][A-Za-z\-]*(?: [A-Za-z\-]+)*$")
-NOT_SUBJECT_START = {
-    "In",
-    "On",
-    "At",
-    "After",
-    "Before",
-    "During",
-    "Since",
-    "When",
-    "While",
-    "If",
-    "As",
-    "By",
-    "For",
-    "From",
-    "With",
-    "Without",
-    "Although",
-    "Though",
-    "Because",
-    "Then",
-    "There",
-    "Here",
-    "Today",
-    "Yesterday",
-    "However",
-    "But",
-    "And",
-    "So",
-    "Also",
-    "What",
-    "Who",
-    "Even",
-    "Only",
-    "Not",
-    "Once",
-    "Now",
-    "Perhaps",
-    "Maybe",
-    "Why",
-    "How",
-    "Where",
-    "Just",
-}
-SUBJECT_CANNOT_END = {
-    "of",
-    "in",
-    "on",
-    "at",
-    "for",
-    "with",
-    "to",
-    "from",
-    "by",
-    "the",
-    "a",
-    "an",
-    "and",
-    "or",
-}
+NOT_SUBJECT_START = words(
+    "In On At After Before During Since When While If As By For From With Without Although Though "
+    "Because Then There Here Today Yesterday However But And So Also What Who Even Only Not Once Now "
+    "Perhaps Maybe Why How Where Just"
+)
+SUBJECT_CANNOT_END = words("of in on at for with to from by the a an and or")
 QUANTIFIED_LABELS = {  # (premise quantifier, hypothesis quantifier) -> label; "the" = the plain plural
     ("the", "some"): ENTAILMENT,
     ("the", "none"): CONTRADICTION,
@@ -459,31 +328,10 @@ def antonym_form(word: str, pos: str, lexicon: Lexicon, rng: random.Random) -> t
 
 # Light and reporting verbs: their first-sense "synonyms" change the construction or the meaning
 # ("made his money" -> "did", "spoke to" -> "mouthed", "said that" -> "told that").
-NO_SYNONYM = {
-    "say",
-    "tell",
-    "make",
-    "do",
-    "have",
-    "get",
-    "take",
-    "go",
-    "come",
-    "give",
-    "speak",
-    "search",
-    "put",
-    "set",
-    "keep",
-    "let",
-    "see",
-    "look",
-    "find",
-    "know",
-    "think",
-    "want",
-    "use",
-}
+NO_SYNONYM = words(
+    "say tell make do have get take go come give speak search put set keep let see look find know "
+    "think want use"
+)
 
 
 def synonym_form(word: str, pos: str, lexicon: Lexicon, rng: random.Random) -> str | None:
@@ -744,54 +592,14 @@ def quantifier_edits(sentence: str, rng: random.Random) -> list[Edit]:
 
 
 OBJECT_START = {"the", "a", "an", "its", "his", "her", "their", "our", "two", "three", "several", "many"}
-OBJECT_END = {
-    "in",
-    "on",
-    "at",
-    "after",
-    "before",
-    "during",
-    "for",
-    "with",
-    "from",
-    "to",
-    "into",
-    "over",
-    "as",
-    "because",
-    "when",
-    "while",
-    "since",
-    "until",
-    "and",
-    "but",
-    "which",
-    "who",
-    "that",
-    "by",
-}
-TIME_NOUNS = {
-    "day",
-    "days",
-    "week",
-    "weeks",
-    "month",
-    "months",
-    "year",
-    "years",
-    "time",
-    "times",
-    "hour",
-    "hours",
-    "minute",
-    "minutes",
-    "night",
-    "nights",
-    "morning",
-    "evening",
-    "weekend",
-    "way",
-}
+OBJECT_END = words(
+    "in on at after before during for with from to into over as because when while since until and "
+    "but which who that by"
+)
+TIME_NOUNS = words(
+    "day days week weeks month months year years time times hour hours minute minutes night nights "
+    "morning evening weekend way"
+)
 OBJECT_CASE = {"He": "him", "She": "her", "They": "them", "We": "us", "I": "me", "It": "it", "You": "you"}
 
 
