@@ -13,7 +13,9 @@ folder's own export, ``onnx:SCHEME``: that export scheme in a copy of the folder
 and ``CrossEncoder.predict``, each at every batch size of ``--batches``; then the service under uvicorn
 (on the ``--http`` backend) with 1, 16 and 64 concurrent clients sending one pair per request. Floors
 from issue 9: core >= 3x CrossEncoder at batch 32; HTTP with 64 clients >= 0.8x the best in-process
-rate of the backend it serves.
+rate of the backend it serves. Beside each HTTP row: how full the service's micro-batches were, the
+share of the run its model computed and at what rate (its ``/metrics`` counters), and the CPU cores
+the service and this load generator used, both on the same machine.
 """
 
 from __future__ import annotations
@@ -258,6 +260,12 @@ def batch_totals(port: int) -> dict[str, float]:
     return totals
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure_http(model: str, pairs, threads: int, backend: str) -> tuple[dict[int, dict], float | None]:
     """Rate and latency per client count, and where the run's time went inside the service: how full
     its micro-batches were, and the share of the run the model was computing (``model_busy``) at what
@@ -268,9 +276,11 @@ def measure_http(model: str, pairs, threads: int, backend: str) -> tuple[dict[in
         results = {}
         for clients in CLIENTS:
             before = batch_totals(port)
+            server_cpu, client_cpu = process_cpu_s(process.pid), time.process_time()
             started = time.perf_counter()
             rate, latencies = asyncio.run(load(port, pairs, clients))
             wall = time.perf_counter() - started
+            server_cpu, client_cpu = process_cpu_s(process.pid) - server_cpu, time.process_time() - client_cpu
             after = batch_totals(port)
             batches, model_s = after["batches"] - before["batches"], after["model_s"] - before["model_s"]
             results[clients] = {
@@ -280,6 +290,8 @@ def measure_http(model: str, pairs, threads: int, backend: str) -> tuple[dict[in
                 "mean_batch_pairs": (after["pairs"] - before["pairs"]) / batches if batches else None,
                 "model_busy": model_s / wall,
                 "model_rate": len(pairs) / model_s if model_s else None,
+                "server_cores": server_cpu / wall,  # CPU cores the service used on average
+                "client_cores": client_cpu / wall,  # ... and this load generator
             }
             print(f"  http {clients:>2} clients: {rate:8.1f} pairs/s", file=sys.stderr)
         return results, server_peak_rss_mb(process.pid)
@@ -344,7 +356,8 @@ def report(args, source: str, cores: dict[str, dict], baseline: dict, http: dict
         print(
             f"- HTTP, {clients} clients, inside the service: micro-batches of "
             f"{fmt(result['mean_batch_pairs'])} pairs on average; the model computed "
-            f"{busy:.0f}% of the run, at {model_rate} pairs/s of model time"
+            f"{busy:.0f}% of the run, at {model_rate} pairs/s of model time; CPU cores in use on average: "
+            f"service {result['server_cores']:.2f}, load generator {result['client_cores']:.2f}"
         )
     if served and 64 in http:
         ratio = http[64]["rate"] / served
