@@ -74,6 +74,12 @@ class ServiceSettings(BaseModel):
     batch_max_pairs: int = Field(64, ge=1, description="dynamic batching: pairs per micro-batch")
     batch_max_tokens: int = Field(16384, ge=64, description="dynamic batching: tokens per micro-batch")
     batch_max_wait_ms: float = Field(4.0, ge=0, description="dynamic batching: wait to fill a batch")
+    batch_forward_pairs: int = Field(
+        8,
+        ge=1,
+        description="dynamic batching: pairs per forward pass within a micro-batch (its pairs come in any "
+        "length order, so smaller length-sorted passes pad less; bench/throughput.py measures it)",
+    )
     queue_max_tokens: int = Field(
         1_048_576,
         ge=1024,

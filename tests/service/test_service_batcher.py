@@ -51,6 +51,44 @@ def test_concurrent_requests_coalesce_into_one_micro_batch(tiny_model_dir, refer
         np.testing.assert_allclose(probabilities(scores), reference.probabilities(pairs), atol=1e-5)
 
 
+def test_a_micro_batch_runs_as_length_sorted_forward_passes_of_forward_pairs(tiny_model_dir, reference):
+    passes: list[tuple[int, int]] = []  # (rows, padded width) of every forward pass
+
+    def load() -> NLIScorer:
+        scorer = NLIScorer(str(tiny_model_dir))
+        logits = scorer.backend.logits
+
+        def recorded(features):
+            passes.append(features["input_ids"].shape)
+            return logits(features)
+
+        scorer.backend.logits = recorded
+        return scorer
+
+    sizes: list[int] = []
+    batcher = DynamicBatcher(
+        load, max_pairs=12, max_wait_ms=10_000, forward_pairs=4, on_batch=lambda n, s: sizes.append(n)
+    )
+    batcher.start()
+    assert batcher.wait_ready(60)
+    requests = [make_pairs(1, seed=100 + i) for i in range(12)]
+
+    async def run_all():
+        return await asyncio.gather(*(batcher.score(pairs) for pairs in requests))
+
+    passes.clear()  # the warm-up pass
+    try:
+        results = asyncio.run(run_all())
+    finally:
+        batcher.stop()
+    assert sizes == [12]
+    assert [rows for rows, _ in passes] == [4, 4, 4]
+    widths = [width for _, width in passes]
+    assert widths == sorted(widths)  # shortest pairs first: each pass pads only to its own longest
+    for pairs, scores in zip(requests, results, strict=True):
+        np.testing.assert_allclose(probabilities(scores), reference.probabilities(pairs), atol=1e-5)
+
+
 def test_a_request_is_split_by_the_pair_limit(tiny_model_dir, reference):
     sizes: list[int] = []
     batcher = started(tiny_model_dir, sizes, max_pairs=8, max_wait_ms=0)
