@@ -75,7 +75,7 @@ class ServiceSettings(BaseModel):
     batch_max_tokens: int = Field(16384, ge=64, description="dynamic batching: tokens per micro-batch")
     batch_max_wait_ms: float = Field(4.0, ge=0, description="dynamic batching: wait to fill a batch")
     batch_forward_pairs: int = Field(
-        8,
+        4,
         ge=1,
         description="dynamic batching: pairs per forward pass within a micro-batch (its pairs come in any "
         "length order, so smaller length-sorted passes pad less; bench/throughput.py measures it)",
