@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/corpus_speed.py                          # shipped model, 100/300/1000/2975
     .venv/bin/python bench/corpus_speed.py --sizes 30,60 --model /path/to/tiny-model   # smoke run
+    .venv/bin/python bench/corpus_speed.py --sizes 1000 --backends torch,onnx   # scoring backends
+
+With several ``--backends`` (``CONTRADICT_BACKEND`` of each child) every size runs once per backend,
+and the table gains each backend's end-to-end speed-up over the first one on the same corpus, with a
+check that both scored the same candidate pairs and how many labels differ.
 
 Articles are real news: the sources of BIG-bench ``factuality_of_summary`` (CNN/DM and XSum), the
 summaries written for them (as short "other outlet" reports), and ../shared/examples/*.txt. Past
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import random
 import re
 import resource
@@ -126,6 +132,12 @@ def measure(size: int, model: str, top_k: int | None, min_similarity: float | No
         ).run()
     summary = result.summary
     return {
+        "backend": scorer.backend.name,
+        "contradiction_keys": sorted(
+            f"{row['a']['article']}#{row['a']['sentence']}|{row['b']['article']}#{row['b']['sentence']}"
+            for row in result.rows
+            if row["is_contradiction"]
+        ),
         "articles": size,
         "statements": summary["statements"],
         "candidates": summary["candidates"],
@@ -136,30 +148,53 @@ def measure(size: int, model: str, top_k: int | None, min_similarity: float | No
     }
 
 
-def run_child(size: int, args) -> dict:
+def run_child(size: int, args, backend: str | None = None) -> dict:
     command = [sys.executable, __file__, "--child", str(size), "--model", args.model]
+    env = {**os.environ, "CONTRADICT_BACKEND": backend} if backend else None
     if args.top_k:
         command += ["--top-k", str(args.top_k)]
     if args.min_similarity is not None:
         command += ["--min-similarity", str(args.min_similarity)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise SystemExit(f"size {size} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def compare_backends(results: list[dict]) -> None:
+    """Each backend against the first on the same corpus: speed-up, same pairs, flagged pairs."""
+    first = results[0]["backend"]
+    for r in results:
+        base = next(b for b in results if b["articles"] == r["articles"] and b["backend"] == first)
+        if r is base:
+            continue
+        only_one = set(base["contradiction_keys"]) ^ set(r["contradiction_keys"])
+        speedup = base["total_s"] / r["total_s"]
+        print(
+            f"{r['articles']} articles: {r['backend']} {speedup:.2f}x {first} end to end "
+            f"(scoring {base['seconds']['score'] / r['seconds']['score']:.2f}x); candidate pairs "
+            f"{'the same' if r['candidates'] == base['candidates'] else 'DIFFER'} ({r['candidates']}); "
+            f"flagged {len(r['contradiction_keys'])} vs {len(base['contradiction_keys'])}, "
+            f"{len(only_one)} pairs flagged by only one"
+        )
+
+
 def report(results: list[dict]) -> None:
     stages = list(results[0]["seconds"])
-    columns = ["articles", "statements", "pairs", *(f"{s} s" for s in stages)]
+    columns = ["backend", "articles", "statements", "pairs", *(f"{s} s" for s in stages)]
     columns += ["total s", "ms/article", "ms/statement", "peak RSS MB"]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---:|" * len(columns))
     for r in results:
         per_article = 1000 * r["total_s"] / r["articles"]
         per_statement = 1000 * r["total_s"] / max(1, r["statements"])
-        cells = [r["articles"], r["statements"], r["candidates"], *(f"{r['seconds'][s]:.2f}" for s in stages)]
+        cells = [r["backend"], r["articles"], r["statements"], r["candidates"]]
+        cells += [f"{r['seconds'][s]:.2f}" for s in stages]
         cells += [f"{r['total_s']:.2f}", f"{per_article:.1f}", f"{per_statement:.2f}", r["peak_rss_mb"]]
         print("| " + " | ".join(str(c) for c in cells) + " |")
+    if len({r["backend"] for r in results}) > 1:
+        compare_backends(results)
+    results = [r for r in results if r["backend"] == results[0]["backend"]]
     by_size = {r["articles"]: r for r in results}
     small, large = (
         (100, 1000) if {100, 1000} <= set(by_size) else (results[0]["articles"], results[-1]["articles"])
@@ -177,6 +212,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,300,1000,2975")
     parser.add_argument("--top-k", type=int, default=None)
     parser.add_argument("--min-similarity", type=float, default=None)
+    parser.add_argument("--backends", default="", help="comma-separated CONTRADICT_BACKEND values")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -184,8 +220,9 @@ def main() -> None:
         return
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
-        results.append(run_child(size, args))
-        print(f"{size} articles: {results[-1]['total_s']} s", file=sys.stderr)
+        for backend in args.backends.split(",") if args.backends else [None]:
+            results.append(run_child(size, args, backend))
+            print(f"{size} articles, {results[-1]['backend']}: {results[-1]['total_s']} s", file=sys.stderr)
     report(results)
 
 

@@ -94,9 +94,13 @@ def datasets_in_weights(checkpoint: Path, _depth: int = 0) -> list[str]:
 def stage(checkpoint: Path, staging: Path) -> None:
     """Store weights in fp16 (half the size) while the config keeps float32 as the load dtype."""
     model = AutoModelForSequenceClassification.from_pretrained(checkpoint, dtype=torch.float32)
+    save_fp16(model, AutoTokenizer.from_pretrained(checkpoint), staging)
+
+
+def save_fp16(model: torch.nn.Module, tokenizer, staging: Path) -> None:
     model.half()
     model.save_pretrained(staging)
-    AutoTokenizer.from_pretrained(checkpoint).save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
     # save_pretrained records float16; declare float32 so dtype="auto" loaders (transformers 5's
     # default, CrossEncoder) upcast on load: fp16 inference on CPU is slow or unsupported.
     config_path = staging / "config.json"

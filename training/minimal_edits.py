@@ -670,12 +670,26 @@ def same_text_edits(sentences: list[str], rng: random.Random) -> list[Edit]:
 SYMMETRIC_KINDS = {"passive", "same_text", "synonym"}
 
 
+SentenceRules = Callable[[str, Lexicon, random.Random], list[Edit]]
+
+
 def build_edits(
-    texts: Iterable[str], lexicon: Lexicon, per_kind: int, seed: int = 0, exclude: set[str] = frozenset()
+    texts: Iterable[str],
+    lexicon: Lexicon,
+    per_kind: int,
+    seed: int = 0,
+    exclude: set[str] = frozenset(),
+    rules: SentenceRules | None = None,
+    caps: dict[str, int] | None = None,
 ) -> list[Edit]:
-    """Edits of the sentences of ``texts``, at most ``per_kind`` of each kind (:data:`CAPS` lower;
+    """Edits of the sentences of ``texts`` by ``rules`` (default: :func:`edits_of` plus two sentences
+    of one text as neutral), at most ``per_kind`` of each kind (``caps`` lower, default :data:`CAPS`;
     texts taken in a seeded order, each sentence edited once), symmetric relations in a random
-    direction, none touching ``exclude``."""
+    direction, none touching ``exclude``.
+
+    Other rule sets (:mod:`training.scale_edits`, :mod:`training.reword_edits`) pass their own
+    ``rules``; the default path draws from the random generator exactly as 3.1.0's data did."""
+    caps = CAPS if caps is None else caps
     rng = random.Random(seed)
     pool = list(texts)
     rng.shuffle(pool)
@@ -684,13 +698,13 @@ def build_edits(
     seen: set[str] = set()
     for text in pool:
         sentences = sentences_of([text])
-        edits = same_text_edits(sentences, rng)
+        edits = same_text_edits(sentences, rng) if rules is None else []
         for sentence in sentences:
             if sentence not in seen:
                 seen.add(sentence)
-                edits.extend(edits_of(sentence, lexicon, rng))
+                edits.extend((rules or edits_of)(sentence, lexicon, rng))
         for edit in edits:
-            if counts.get(edit.kind, 0) >= min(per_kind, CAPS.get(edit.kind, per_kind)):
+            if counts.get(edit.kind, 0) >= min(per_kind, caps.get(edit.kind, per_kind)):
                 continue
             if edit.premise == edit.hypothesis:
                 continue

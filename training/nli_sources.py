@@ -33,11 +33,15 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from contradict.labels import CONTRADICTION, ENTAILMENT, NEUTRAL, canonical_label
 from training.fact_verification import cache_dir, normalize_text
+
+if TYPE_CHECKING:
+    from training.minimal_edits import SentenceRules
 
 logger = logging.getLogger(__name__)
 
@@ -354,6 +358,9 @@ def _cached(name: str, folder: Path, build: Callable[[], Splits]) -> Splits:
 STANCE_VERSION = "w2-u50"  # window 2 sentences, 5% of unrelated kept (per mille 50)
 
 
+FNC1_HELD_OUT_PER_MILLE = 150  # bodies whose stable bucket is below it validate, in every FNC-1 source
+
+
 def read_fnc1(folder: Path) -> Splits:
     def build() -> Splits:
         pairs, texts = read_stance_csv(
@@ -361,7 +368,7 @@ def read_fnc1(folder: Path) -> Splits:
             folder / "train_bodies.csv",
         )
         rows = stance_rows(pairs, texts, "fnc1")
-        return split_by_bucket(rows, 150)
+        return split_by_bucket(rows, FNC1_HELD_OUT_PER_MILLE)
 
     return _cached("fnc1", folder, build)
 
@@ -391,13 +398,53 @@ def read_fnc1_unrelated(folder: Path) -> Splits:
             if pair.stance == "unrelated" and low <= stable_bucket(f"{pair.claim}|{pair.body_id}") < high
         ]
         rows = stance_rows(unrelated, texts, "fnc1_unrelated", window=1, unrelated_fraction=1.0)
-        return split_by_bucket(rows, 150)
+        return split_by_bucket(rows, FNC1_HELD_OUT_PER_MILLE)
 
     return _cached(f"fnc1_unrelated-w1-s{UNRELATED_SLICE[0]}-{UNRELATED_SLICE[1]}", folder, build)
 
 
 SHUFFLE_FROM = ("mnli", "snli", "fever", "emergent")
 SHUFFLE_PER_SOURCE = 1500
+
+HEADLINE_PAIRS_PER_BODY = 12
+
+
+def read_fnc1_headline_pairs(folder: Path) -> Splits:
+    """Two FNC-1 headlines about one article: both agree with it -> entailment; one agrees and the
+    other disagrees -> contradiction. Train bodies only (FNC-1's own split by body).
+
+    Why: the product's question is exactly this one -- two outlets' statements about one event -- and
+    the other sources pair a headline with a *body* sentence. Two headlines that take the same stance
+    on one article report the same claim in other words ("Rapper Big Bank Hank dies at 57" / "Big Bank
+    Hank, Sugarhill Gang founder member, dies at 57"), the paraphrases the model read as
+    contradiction; an agreeing and a disagreeing headline are the news contradictions it must find
+    ("... discovered a spider had burrowed under his skin" / "Experts debunk spider burrowing
+    claims"). Labels inherit FNC-1's stance noise, and "both agree" can still differ in detail, so
+    this is weighted as a share of the mixture. At most :data:`HEADLINE_PAIRS_PER_BODY` pairs of
+    each kind per body, so the few bodies with dozens of headlines do not dominate."""
+    pairs, _ = read_stance_csv(
+        [folder / "train_train_stances.csv", folder / "train_test_stances.csv"], folder / "train_bodies.csv"
+    )
+    claims: dict[str, dict[str, list[str]]] = {}
+    for pair in pairs:
+        if pair.stance in ("agree", "disagree"):
+            said = claims.setdefault(pair.body_id, {"agree": [], "disagree": []})[pair.stance]
+            if pair.claim not in said:
+                said.append(pair.claim)
+    rng = random.Random(0)
+    rows: list[Row | None] = []
+    for body_id in sorted(claims):
+        if stable_bucket(body_id) < FNC1_HELD_OUT_PER_MILLE:
+            continue
+        agree, disagree = claims[body_id]["agree"], claims[body_id]["disagree"]
+        same = [(a, b, ENTAILMENT) for i, a in enumerate(agree) for b in agree[i + 1 :]]
+        opposed = [(a, d, CONTRADICTION) for a in agree for d in disagree]
+        for kind in (same, opposed):
+            for first, second, label in rng.sample(kind, min(len(kind), HEADLINE_PAIRS_PER_BODY)):
+                if rng.random() < 0.5:  # both relations hold either way round
+                    first, second = second, first
+                rows.append(row(first, second, label, body_id))
+    return {"train": _kept(rows, "fnc1_headlines")}
 
 
 def read_shuffled(root: Path) -> Splits:
@@ -419,28 +466,48 @@ EDITS_FROM = ("mnli", "snli_mnli_subset", "fever", "fnc1", "arc", "emergent")
 EDITS_PER_KIND = 2000
 
 
-def read_minimal_edits(root: Path) -> Splits:
-    """Rule-made minimal-edit pairs (:mod:`training.minimal_edits`) of the sentences in these
-    sources' train splits; train only, so no held-out sentence is edited."""
+def _edits_of_train_sentences(
+    root: Path, name: str, rules: SentenceRules | None = None, per_kind: int = EDITS_PER_KIND
+) -> Splits:
+    """Rule-made pairs of the sentences in :data:`EDITS_FROM`'s train splits; train only, so no
+    held-out sentence is edited; pairs touching the behaviour suite's sentences dropped."""
     from training import minimal_edits
 
     texts = {
         item[side]: None
-        for name in EDITS_FROM
-        for item in read_source(name, root)["train"]
+        for source in EDITS_FROM
+        for item in read_source(source, root)["train"]
         for side in ("premise", "hypothesis")
     }
     edits = minimal_edits.build_edits(
         texts,
         minimal_edits.default_lexicon(),
-        EDITS_PER_KIND,
+        per_kind,
         exclude=minimal_edits.suite_sentences(),
+        rules=rules,
     )
     return {
-        "train": _kept(
-            [row(edit.premise, edit.hypothesis, edit.label, edit.premise) for edit in edits], "edits"
-        )
+        "train": _kept([row(edit.premise, edit.hypothesis, edit.label, edit.premise) for edit in edits], name)
     }
+
+
+def read_minimal_edits(root: Path) -> Splits:
+    """:mod:`training.minimal_edits`: antonyms, negation, numbers, dates, quantifiers, modality (3.1.0)."""
+    return _edits_of_train_sentences(root, "edits")
+
+
+def read_scale_edits(root: Path) -> Splits:
+    """:mod:`training.scale_edits`: counts and dates restated at another grain, labelled by arithmetic."""
+    from training.scale_edits import scale_edits_of
+
+    return _edits_of_train_sentences(root, "scale_edits", scale_edits_of)
+
+
+def read_reword_edits(root: Path) -> Splits:
+    """:mod:`training.reword_edits`: verb phrases said in other words, entailment."""
+    from training.reword_edits import reword_edits_of
+
+    return _edits_of_train_sentences(root, "reword_edits", reword_edits_of)
 
 
 def read_arc(folder: Path) -> Splits:
@@ -494,8 +561,13 @@ SOURCES: dict[str, Source] = {
     "fever": Source("fever_dev_gold_evidence", read_fever, "CC BY-SA 3.0"),
     "fnc1": Source("fnc1_train", read_fnc1, "not stated (derived from Emergent)"),
     "fnc1_unrelated": Source("fnc1_train", read_fnc1_unrelated, "not stated (derived from Emergent)"),
+    "fnc1_headlines": Source("fnc1_train", read_fnc1_headline_pairs, "not stated (derived from Emergent)"),
     "shuffled": Source(".", read_shuffled, "MNLI / SNLI / FEVER / Emergent terms (recombined)"),
     "edits": Source(".", read_minimal_edits, "WordNet 3.0 licence + the edited sources' terms (rule-made)"),
+    "scale_edits": Source(".", read_scale_edits, "the edited sources' terms (rule-made)"),
+    "reword_edits": Source(
+        ".", read_reword_edits, "WordNet 3.0 licence + the edited sources' terms (rule-made)"
+    ),
     "arc": Source("arc_stance", read_arc, "not stated"),
     "emergent": Source("emergent", read_emergent, "not stated"),
     "anli": Source("anli_dev", read_anli, "CC BY-NC 4.0 (evaluation only)", trainable=False),

@@ -255,12 +255,13 @@ def test_build_edits_caps_each_kind_excludes_given_sentences_and_is_deterministi
     assert any(edit.hypothesis in sentences for edit in contradictions)  # both directions
 
 
-def test_the_edits_source_is_train_only_and_built_from_train_sentences(lexicon, monkeypatch):
+@pytest.mark.parametrize("name", ["edits", "scale_edits", "reword_edits"])
+def test_the_edits_sources_are_train_only_and_built_from_train_sentences(lexicon, monkeypatch, name):
     from tests.training.test_nli_sources import bag_of_words
 
     monkeypatch.setattr(nli_sources, "default_embed", bag_of_words)
     monkeypatch.setattr(minimal_edits, "default_lexicon", lambda: lexicon)
-    splits = read_source("edits", root=NLI)
+    splits = read_source(name, root=NLI)
     assert list(splits) == ["train"]
     rows = splits["train"]
     assert rows and {item["label"] for item in rows} <= {CONTRADICTION, ENTAILMENT, NEUTRAL}

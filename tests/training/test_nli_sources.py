@@ -480,6 +480,44 @@ def test_fnc1_unrelated_is_neutral_disjoint_from_fnc1_and_split_like_it(monkeypa
         assert all(expected(stable_bucket(item["group"])) for item in split)
 
 
+def test_fnc1_headline_pairs_follow_the_stances_on_train_bodies_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(nli_sources, "HEADLINE_PAIRS_PER_BODY", 2)
+    folder = tmp_path / "fnc1_train"
+    folder.mkdir()
+    # Body 3103 trains (stable bucket 500), 3101 is held out (113 < 150), as in read_fnc1.
+    stances = [
+        ("Clock stops after gear snaps", "3103", "agree"),
+        ("Town hall clock halted by broken gear", "3103", "agree"),
+        ("Gear failure stops the town clock", "3103", "agree"),
+        ("Vandals stopped the clock, police say", "3103", "disagree"),
+        ("Clock may have stopped, residents wonder", "3103", "discuss"),
+        ("Penguin found in shopping centre", "3103", "unrelated"),
+        ("Held-out body: bridge reopens", "3101", "agree"),
+        ("Held-out body: bridge stays shut", "3101", "disagree"),
+    ]
+    for name, rows in (("train_train_stances.csv", stances[:5]), ("train_test_stances.csv", stances[5:])):
+        with open(folder / name, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["Headline", "Body ID", "Stance"])
+            writer.writerows(rows)
+    with open(folder / "train_bodies.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(
+            [["Body ID", "articleBody"], ["3101", "A bridge."], ["3103", "A clock."]]
+        )
+    splits = read_source("fnc1_headlines", root=tmp_path)
+    assert list(splits) == ["train"]
+    rows = splits["train"]
+    agree = {headline for headline, body, stance in stances if body == "3103" and stance == "agree"}
+    pairs = {frozenset((item["premise"], item["hypothesis"])): item["label"] for item in rows}
+    assert {item["group"] for item in rows} == {"3103"}  # never the held-out body
+    assert Counter(item["label"] for item in rows) == {ENTAILMENT: 2, CONTRADICTION: 2}  # capped per body
+    for pair, label in pairs.items():
+        expected = ENTAILMENT if pair <= agree else CONTRADICTION
+        assert label == expected and len(pair) == 2
+        if label == CONTRADICTION:
+            assert "Vandals stopped the clock, police say" in pair and len(pair & agree) == 1
+
+
 def test_shuffled_pairs_premises_and_hypotheses_of_different_sources(monkeypatch):
     monkeypatch.setattr(nli_sources, "SHUFFLE_PER_SOURCE", 3)
     trains = {name: read_source(name, root=FIXTURES)["train"] for name in nli_sources.SHUFFLE_FROM}
