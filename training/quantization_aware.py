@@ -15,10 +15,12 @@ rounding passed straight through to the gradient (Jacob et al., 2018; Zafrir et 
 
 The loss keeps *both* paths on the original model's answers: KL(original || quantised path) +
 KL(original || fp32 path) on training pairs, so the torch backend of the new weights and the int8
-ONNX file of them agree with each other and with the model they replace. Which MatMuls: the inputs
-of each layer's query/key/value (one tensor, as ONNX Runtime's fused ``Attention`` takes it), the
-attention output, and the feed-forward's two projections; the pooler and the classifier are ``Gemm``
-in the export, which ``quantize_dynamic`` leaves in float.
+ONNX file of them agree with each other and with the model they replace. What is rounded is what
+the exported int8 graph rounds (its node list, read off ``quantize_dynamic``'s output): the input of
+each layer's fused query/key/value projection (one tensor) and its weights per output channel, the
+attention output and both feed-forward projections, the pooler and the classifier (``MatMulInteger``),
+and the embedding tables and embedding LayerNorm weights, which ``QEmbedLayerNormalization`` stores
+as uint8 with one scale per tensor.
 """
 
 from __future__ import annotations
@@ -99,27 +101,72 @@ class FakeQuantisedLinear(nn.Module):
         return F.linear(fake_quantised_activation(x), weight, self.linear.bias)
 
 
-def wrap(model: nn.Module) -> list[FakeQuantisedLinear]:
-    """Swap the quantised MatMuls of every encoder layer for fake-quantised ones, in place."""
-    wrapped = []
+class FakeQuantisedTable(nn.Module):
+    """A weight parametrisation: the tensor rounded to uint8 with one scale, as
+    ``QEmbedLayerNormalization`` stores the embedding tables and the embedding LayerNorm's weights."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enabled = True
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        return fake_quantised_activation(weight) if self.enabled else weight
+
+
+Switch = FakeQuantisedLinear | FakeQuantisedTable
+
+
+def _linear_paths(model: nn.Module) -> list[tuple[nn.Module, str]]:
+    """(parent, attribute) of every ``Linear`` the int8 graph quantises: six per encoder layer, the
+    pooler's and the classifier's."""
+    found = []
     for layer in model.base_model.encoder.layer:
         for path in QUANTISED_LINEARS:
             parent_path, _, name = path.rpartition(".")
-            parent = layer.get_submodule(parent_path)
-            module = FakeQuantisedLinear(getattr(parent, name))
-            setattr(parent, name, module)
-            wrapped.append(module)
-    return wrapped
+            found.append((layer.get_submodule(parent_path), name))
+    if getattr(model.base_model, "pooler", None) is not None:
+        found.append((model.base_model.pooler, "dense"))
+    if isinstance(getattr(model, "classifier", None), nn.Linear | FakeQuantisedLinear):
+        found.append((model, "classifier"))
+    return found
+
+
+def _table_modules(model: nn.Module) -> list[nn.Module]:
+    embeddings = model.base_model.embeddings
+    names = ("word_embeddings", "position_embeddings", "token_type_embeddings", "LayerNorm")
+    return [getattr(embeddings, name) for name in names if getattr(embeddings, name, None) is not None]
+
+
+def wrap(model: nn.Module) -> list[Switch]:
+    """Make the model round everything the int8 graph rounds, in place; returns the switches."""
+    from torch.nn.utils import parametrize
+
+    switches: list[Switch] = []
+    for parent, name in _linear_paths(model):
+        module = FakeQuantisedLinear(getattr(parent, name))
+        setattr(parent, name, module)
+        switches.append(module)
+    for module in _table_modules(model):
+        for tensor in ("weight", "bias"):
+            if getattr(module, tensor, None) is not None:
+                table = FakeQuantisedTable()
+                parametrize.register_parametrization(module, tensor, table)
+                switches.append(table)
+    return switches
 
 
 def unwrap(model: nn.Module) -> None:
-    for layer in model.base_model.encoder.layer:
-        for path in QUANTISED_LINEARS:
-            parent_path, _, name = path.rpartition(".")
-            parent = layer.get_submodule(parent_path)
-            module = getattr(parent, name)
-            if isinstance(module, FakeQuantisedLinear):
-                setattr(parent, name, module.linear)
+    """Undo :func:`wrap`, keeping the trained float weights (not their rounded copies)."""
+    from torch.nn.utils import parametrize
+
+    for parent, name in _linear_paths(model):
+        module = getattr(parent, name)
+        if isinstance(module, FakeQuantisedLinear):
+            setattr(parent, name, module.linear)
+    for module in _table_modules(model):
+        for tensor in ("weight", "bias"):
+            if parametrize.is_parametrized(module, tensor):
+                parametrize.remove_parametrizations(module, tensor, leave_parametrized=False)
 
 
 def training_pairs(spec: str, count: int, seed: int) -> list[tuple[str, str]]:
@@ -142,7 +189,7 @@ def align(args: QuantizationArguments) -> Path:
     for module in model.modules():  # dropout off: both paths must be the deterministic graph
         if isinstance(module, nn.Dropout):
             module.p = 0.0
-    wrapped = wrap(model)
+    switches = wrap(model)
     pairs = training_pairs(args.dataset, args.max_steps * args.batch_size, args.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.0)
     started = time.perf_counter()
@@ -162,8 +209,8 @@ def align(args: QuantizationArguments) -> Path:
             target = F.softmax(reference(**features).logits, dim=-1)
         losses = {}
         for name, enabled in (("int8", True), ("fp32", False)):
-            for module in wrapped:
-                module.enabled = enabled
+            for switch in switches:
+                switch.enabled = enabled
             logits = model(**features).logits
             losses[name] = F.kl_div(F.log_softmax(logits, dim=-1), target, reduction="batchmean")
         loss = losses["int8"] + losses["fp32"]

@@ -73,7 +73,9 @@ def test_wrapping_swaps_every_quantised_matmul_and_is_the_original_when_off(tiny
     with torch.no_grad():
         before = model(**features).logits
         wrapped = wrap(model)
-        assert len(wrapped) == 6 * model.config.num_hidden_layers
+        linears = [switch for switch in wrapped if isinstance(switch, FakeQuantisedLinear)]
+        assert len(linears) == 6 * model.config.num_hidden_layers + 2  # + pooler, classifier
+        assert len(wrapped) - len(linears) == 5  # 3 embedding tables, LayerNorm weight and bias
         quantised = model(**features).logits
         for module in wrapped:
             module.enabled = False
@@ -81,6 +83,11 @@ def test_wrapping_swaps_every_quantised_matmul_and_is_the_original_when_off(tiny
         assert not torch.equal(quantised, before)  # the rounding acts
     unwrap(model)
     assert not any(isinstance(module, FakeQuantisedLinear) for module in model.modules())
+    with torch.no_grad():
+        assert torch.equal(model(**features).logits, before)  # the float weights, not rounded copies
+    assert set(model.state_dict()) == set(
+        AutoModelForSequenceClassification.from_pretrained(tiny_model_dir).state_dict()
+    )
 
 
 def test_a_short_run_writes_a_model_folder_that_keeps_the_sources_records(tiny_model_copy, tmp_path):
