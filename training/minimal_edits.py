@@ -44,7 +44,7 @@ import json
 import logging
 import random
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -437,8 +437,8 @@ def _other_count(value: int, rng: random.Random) -> int:
             return other
 
 
-def number_edits(sentence: str, rng: random.Random) -> list[Edit]:
-    edits: list[Edit] = []
+def plain_counts(sentence: str) -> Iterator[re.Match[str]]:
+    """Counts of plural nouns ("12 survivors"), not years, bounds or versions."""
     for match in COUNT.finditer(sentence):
         value, noun = _number(match.group("number")), match.group("noun")
         before = sentence[: match.start()].split()
@@ -448,6 +448,13 @@ def number_edits(sentence: str, rng: random.Random) -> list[Edit]:
             before[-1].lower() in BOUND_WORDS or not before[-1].isalpha() or not before[-1].islower()
         ):
             continue  # "at least 40", "iOS 8 users", "(3 ...": not a plain count
+        yield match
+
+
+def number_edits(sentence: str, rng: random.Random) -> list[Edit]:
+    edits: list[Edit] = []
+    for match in plain_counts(sentence):
+        value = _number(match.group("number"))
         head, tail = sentence[: match.start()], sentence[match.start("noun") - 1 :]
         other = _other_count(value, rng)
         edits.append(

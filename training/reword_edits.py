@@ -33,21 +33,23 @@ from training.minimal_edits import (
 )
 from training.wordnet import Lexicon
 
-_ONE_WORD_VERBS: dict[int, dict[str, list[str]]] = {}  # by id(lexicon): a Lexicon is not hashable
+# The last lexicon's map, kept with the lexicon itself (a Lexicon is not hashable, and an id alone
+# could be reused by another object).
+_ONE_WORD_VERBS: list[tuple[Lexicon, dict[str, list[str]]]] = []
 
 
 def _one_word_verbs(lexicon: Lexicon) -> dict[str, list[str]]:
     """phrasal verb -> the one-word verbs that share its first sense ("call off" -> ["cancel"])."""
-    if id(lexicon) in _ONE_WORD_VERBS:
-        return _ONE_WORD_VERBS[id(lexicon)]
+    if _ONE_WORD_VERBS and _ONE_WORD_VERBS[0][0] is lexicon:
+        return _ONE_WORD_VERBS[0][1]
     found: dict[str, set[str]] = {}
     for (word, pos), others in lexicon.synonyms.items():
         if pos == "VERB" and word not in NO_SYNONYM:
             for other in others:
                 if other.count(" ") == 1 and "'" not in other and "-" not in other:
                     found.setdefault(other, set()).add(word)
-    _ONE_WORD_VERBS[id(lexicon)] = {phrase: sorted(words) for phrase, words in found.items()}
-    return _ONE_WORD_VERBS[id(lexicon)]
+    _ONE_WORD_VERBS[:] = [(lexicon, {phrase: sorted(words) for phrase, words in found.items()})]
+    return _ONE_WORD_VERBS[0][1]
 
 
 def phrasal_edits(sentence: str, lexicon: Lexicon, rng: random.Random) -> list[Edit]:

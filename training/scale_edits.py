@@ -33,7 +33,17 @@ import random
 import re
 
 from contradict.labels import CONTRADICTION, ENTAILMENT, NEUTRAL
-from training.minimal_edits import BOUND_WORDS, COUNT, MONTHS, WEEKDAYS, YEAR, Edit, _number, is_plural
+from training.minimal_edits import (
+    BOUND_WORDS,
+    MONTHS,
+    WEEKDAYS,
+    YEAR,
+    Edit,
+    _number,
+    _written,
+    is_plural,
+    plain_counts,
+)
 from training.wordnet import Lexicon
 
 NUMBER_WORDS = tuple(
@@ -81,32 +91,10 @@ def _round_numbers(value: int) -> list[int]:
     return sorted(number for number in found if number != value and 0.5 * value <= number <= 2 * value)
 
 
-def _count_matches(sentence: str) -> list[re.Match[str]]:
-    """Plain counts of plural nouns (as :func:`training.minimal_edits.number_edits` reads them)."""
-    kept = []
-    for match in COUNT.finditer(sentence):
-        value, noun = _number(match.group("number")), match.group("noun")
-        before = sentence[: match.start()].split()
-        if value < 2 or (1800 <= value <= 2100 and "," not in match.group("number")) or not is_plural(noun):
-            continue
-        if before and (
-            before[-1].lower() in BOUND_WORDS or not before[-1].isalpha() or not before[-1].islower()
-        ):
-            continue
-        kept.append(match)
-    return kept
-
-
-def _written(value: int, like: str = "") -> str:
-    """Digits as the sentence writes them: thousands separated from 10,000 on, or where it did."""
-    return f"{value:,}" if value >= 10_000 or ("," in like and value >= 1000) else str(value)
-
-
 def count_edits(sentence: str, rng: random.Random) -> list[Edit]:
     edits: list[Edit] = []
-    counts = _count_matches(sentence)
-    if counts:
-        match = counts[0]
+    match = next(plain_counts(sentence), None)
+    if match:
         value = _number(match.group("number"))
         head, tail = sentence[: match.start()], sentence[match.start("noun") - 1 :]
         written = match.group("number")
