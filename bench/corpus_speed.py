@@ -33,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.machine import describe_cpu  # noqa: E402
 from contradict.settings import default_model  # noqa: E402
 
 EXAMPLES_DIR = REPO.parent / "shared" / "examples"
@@ -183,6 +184,7 @@ def report(results: list[dict]) -> None:
     stages = list(results[0]["seconds"])
     columns = ["backend", "articles", "statements", "pairs", *(f"{s} s" for s in stages)]
     columns += ["total s", "ms/article", "ms/statement", "peak RSS MB"]
+    print(f"CPU: {describe_cpu()}\n")
     print("| " + " | ".join(columns) + " |")
     print("|" + "---:|" * len(columns))
     for r in results:

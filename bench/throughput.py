@@ -38,6 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.machine import describe_cpu  # noqa: E402
 from bench.onnx_variants import DEFAULT_WORK, scheme_folder  # noqa: E402
 from contradict.settings import default_model  # noqa: E402
 
@@ -336,7 +337,7 @@ def report(args, source: str, cores: dict[str, dict], baseline: dict, http: dict
         )
     print(
         f"\n## Throughput: {Path(args.model).name}, {len(baseline['labels'])} pairs ({source}), "
-        f"{args.threads} thread(s), {os.cpu_count()} CPU(s)\n"
+        f"{args.threads} thread(s); {describe_cpu()}\n"
     )
     print("| measurement | pairs/s | p50 ms | p99 ms | peak RSS MB | ratio |")
     print("|---|---:|---:|---:|---:|---|")

@@ -40,6 +40,7 @@ from training import fact_verification
 from training.calibrate import temperature_free_logits
 from training.data import load_nli_dataset
 from training.logs import configure_logging
+from training.news_pairs import read_pairs_file
 
 logger = logging.getLogger("training.teacher")
 
@@ -238,6 +239,14 @@ def _write_rows(
     return output
 
 
+def pairs_to_label(
+    dataset_spec: str, split: str = "train", pairs_file: str | None = None
+) -> list[tuple[str, str]]:
+    """The pairs a soft-label file covers: an unlabelled pairs file (``training.news_pairs``) when
+    given, else every distinct pair of the dataset's split."""
+    return read_pairs_file(pairs_file) if pairs_file else distinct_pairs(dataset_spec, split)
+
+
 def write_soft_labels(
     scorer: NLIScorer,
     dataset_spec: str,
@@ -245,8 +254,10 @@ def write_soft_labels(
     split: str = "train",
     temperature: float = 1.0,
     batch_size: int | None = None,
+    pairs_file: str | None = None,
 ) -> int:
-    """Score every distinct pair of ``split`` with the teacher and write one JSONL row per pair:
+    """Score every distinct pair of ``split`` (or of ``pairs_file``, unlabelled pairs) with the
+    teacher and write one JSONL row per pair:
     ``{"premise", "hypothesis", "probabilities": [contradiction, entailment, neutral]}``, plus the
     same probabilities as ``<output>.npy`` (small enough to keep, so that the student can be
     distilled again on a machine without the teacher: :func:`soft_labels_from_array`).
@@ -256,10 +267,9 @@ def write_soft_labels(
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    pairs = distinct_pairs(dataset_spec, split)
-    logger.info(
-        "scoring %d distinct pairs of %s/%s at temperature %g", len(pairs), dataset_spec, split, temperature
-    )
+    pairs = pairs_to_label(dataset_spec, split, pairs_file)
+    source = pairs_file or f"{dataset_spec}/{split}"
+    logger.info("scoring %d distinct pairs of %s at temperature %g", len(pairs), source, temperature)
 
     done = 0
     every = max(1000, len(pairs) // 20)
@@ -278,6 +288,7 @@ def write_soft_labels(
         "teacher": scorer.name_or_path,
         "dataset": dataset_spec,
         "split": split,
+        **({"pairs_file": str(pairs_file)} if pairs_file else {}),
         "temperature": temperature,
         "labels": list(LABELS),
         "rows": len(pairs),
@@ -299,11 +310,12 @@ def soft_labels_from_array(array: Path | str, output: Path | str) -> int:
     meta = json.loads(array.with_suffix(".meta.json").read_text())
     probabilities = np.load(array).astype(np.float64)
     probabilities /= probabilities.sum(axis=1, keepdims=True)  # stored as float32 or float16
-    pairs = distinct_pairs(meta["dataset"], meta.get("split", "train"))
+    pairs = pairs_to_label(meta["dataset"], meta.get("split", "train"), meta.get("pairs_file"))
     if len(pairs) != len(probabilities) or pairs_digest(pairs) != meta["pairs_sha256"]:
         raise ValueError(
-            f"{array}: the pairs of {meta['dataset']!r} recomputed here ({len(pairs)}) are not the ones the "
-            f"teacher scored ({meta['rows']}): different data or splitting code"
+            f"{array}: the pairs of {meta.get('pairs_file') or meta['dataset']!r} recomputed here "
+            f"({len(pairs)}) are not the ones the teacher scored ({meta['rows']}): "
+            "different data or splitting code"
         )
     _write_rows(pairs, probabilities, output, {**meta, "rebuilt_from": str(array)})
     return len(pairs)
@@ -326,6 +338,13 @@ class TeacherArguments:
         default="vitaminc", metadata={"help": "the --dataset of the student run (a source or a mixture)"}
     )
     split: str = field(default="train", metadata={"help": "which split to score"})
+    pairs: str | None = field(
+        default=None,
+        metadata={
+            "help": "instead of --dataset: a JSONL of unlabelled pairs to score (training.news_pairs), "
+            "for training.train --unlabelled_pairs"
+        },
+    )
     temperature: float = field(
         default=1.0,
         metadata={"help": "softmax temperature; pass the same --distill_temperature to training.train"},
@@ -354,7 +373,14 @@ def main(argv: list[str] | None = None) -> Path:
         max_tokens_per_batch=args.batch_size * args.max_length,
         max_length=args.max_length,
     )
-    write_soft_labels(scorer, args.dataset, args.output, split=args.split, temperature=args.temperature)
+    write_soft_labels(
+        scorer,
+        args.dataset,
+        args.output,
+        split=args.split,
+        temperature=args.temperature,
+        pairs_file=args.pairs,
+    )
     return Path(args.output)
 
 

@@ -7,9 +7,14 @@ weights, Trainer, save. Evaluation and calibration live in ``training.evaluate``
     python -m training.train --output_dir runs/minilm-vitaminc            # VitaminC, packaged base
     python -m training.train --dataset nyu-mll/multi_nli --base_model bert-base-uncased ...
     python -m training.train --soft_labels runs/soft.jsonl --distill_alpha 0.5 ...  # distil a teacher
+    python -m training.train --soft_labels runs/soft.jsonl,runs/soft-news.jsonl \
+        --unlabelled_pairs runs/news-pairs.jsonl ...   # and its labels for unlabelled news pairs
 
 With ``--soft_labels`` (a JSONL file written by ``training.teacher``) the loss is Hinton's
 distillation loss on top of the weighted cross-entropy; the GPU recipe is in ``training.teacher``.
+With ``--unlabelled_pairs`` (``training.news_pairs``) pairs that have no gold label join the
+training rows with the teacher's soft target alone: they add to the distillation term, never to the
+cross-entropy.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from contradict.labels import DEFAULT_ID2LABEL, LABELS
 from contradict.scorer import RUN_ARGS_FILE
 from training.data import load_nli_dataset
 from training.logs import configure_logging
+from training.news_pairs import read_pairs_file
 
 logger = logging.getLogger("training.train")
 
@@ -90,9 +96,20 @@ class DataArguments:
     soft_labels: str | None = field(
         default=None,
         metadata={
-            "help": "JSONL of teacher probabilities from training.teacher: distil them into this model. "
-            "Pairs with no teacher row take their one-hot gold label as the soft target"
+            "help": "JSONL of teacher probabilities from training.teacher (several: comma-separated): "
+            "distil them into this model. Pairs with no teacher row take their one-hot gold label as "
+            "the soft target"
         },
+    )
+    unlabelled_pairs: str | None = field(
+        default=None,
+        metadata={
+            "help": "JSONL of pairs without gold labels (training.news_pairs) to train on the teacher's "
+            "soft labels alone; needs --soft_labels covering them (pairs without a teacher row are dropped)"
+        },
+    )
+    max_unlabelled_pairs: int | None = field(
+        default=None, metadata={"help": "use at most this many of --unlabelled_pairs (a seeded sample)"}
     )
     distill_alpha: float = field(
         default=0.5,
@@ -112,8 +129,18 @@ class DataArguments:
             raise ValueError(f"distill_alpha must be in [0, 1], got {self.distill_alpha}")
         if self.distill_temperature <= 0:
             raise ValueError(f"distill_temperature must be > 0, got {self.distill_temperature}")
-        if self.soft_labels is not None and not Path(self.soft_labels).is_file():
-            raise FileNotFoundError(f"soft labels {self.soft_labels} do not exist")
+        for path in self.soft_label_files:
+            if not Path(path).is_file():
+                raise FileNotFoundError(f"soft labels {path} do not exist")
+        if self.unlabelled_pairs is not None:
+            if not self.soft_labels:
+                raise ValueError("--unlabelled_pairs needs --soft_labels: the teacher is their only label")
+            if not Path(self.unlabelled_pairs).is_file():
+                raise FileNotFoundError(f"unlabelled pairs {self.unlabelled_pairs} do not exist")
+
+    @property
+    def soft_label_files(self) -> list[str]:
+        return [path.strip() for path in (self.soft_labels or "").split(",") if path.strip()]
 
 
 @dataclass
@@ -151,34 +178,76 @@ def with_reversed_contradictions(split: datasets.Dataset, seed: int) -> datasets
     return datasets.concatenate_datasets([split, swapped]).shuffle(seed=seed)
 
 
+NO_GOLD_LABEL = -100  # the label of an unlabelled pair: cross-entropy's ignore_index
+
+
 class WeightedLoss:
-    """Cross-entropy with class weights, in the ``compute_loss_func`` form the Trainer takes."""
+    """Cross-entropy with class weights, in the ``compute_loss_func`` form the Trainer takes.
+
+    Rows labelled :data:`NO_GOLD_LABEL` are left out; a batch of only such rows has a zero (not NaN)
+    cross-entropy, so the distillation term alone trains on it.
+    """
 
     def __init__(self, weights: torch.Tensor | None):
         self.weights = weights
 
     def __call__(self, outputs, labels, num_items_in_batch=None):
         logits = outputs["logits"]
+        if bool((labels == NO_GOLD_LABEL).all()):
+            return logits.float().sum() * 0.0
         weight = None if self.weights is None else self.weights.to(logits.device)
-        return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weight)
+        return torch.nn.functional.cross_entropy(
+            logits.float(), labels, weight=weight, ignore_index=NO_GOLD_LABEL
+        )
 
 
-def read_soft_labels(path: str | Path) -> dict[tuple[str, str], list[float]]:
-    """Teacher rows ``{"premise", "hypothesis", "probabilities": [c, e, n]}`` keyed by the pair."""
+def read_soft_labels(*paths: str | Path) -> dict[tuple[str, str], list[float]]:
+    """Teacher rows ``{"premise", "hypothesis", "probabilities": [c, e, n]}`` keyed by the pair, from
+    one or more files (a later file's row for the same pair wins)."""
     teacher: dict[tuple[str, str], list[float]] = {}
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            probabilities = [float(p) for p in row["probabilities"]]
-            if len(probabilities) != len(LABELS) or abs(sum(probabilities) - 1.0) > 1e-3:
-                raise ValueError(
-                    f"{path}, line {number}: probabilities {probabilities} are not 3 summing to 1"
-                )
-            key = (" ".join(row["premise"].split()), " ".join(row["hypothesis"].split()))
-            teacher[key] = probabilities
+    for path in paths:
+        with open(path, encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                probabilities = [float(p) for p in row["probabilities"]]
+                if len(probabilities) != len(LABELS) or abs(sum(probabilities) - 1.0) > 1e-3:
+                    raise ValueError(
+                        f"{path}, line {number}: probabilities {probabilities} are not 3 summing to 1"
+                    )
+                key = (" ".join(row["premise"].split()), " ".join(row["hypothesis"].split()))
+                teacher[key] = probabilities
     return teacher
+
+
+def unlabelled_rows(
+    path: str | Path,
+    teacher: dict[tuple[str, str], list[float]],
+    label2id: dict[str, int],
+    limit: int | None,
+    seed: int,
+) -> datasets.Dataset:
+    """The pairs of an unlabelled file that the teacher labelled: text, :data:`NO_GOLD_LABEL` and the
+    teacher's probabilities in ``label2id`` column order; a seeded sample of ``limit`` when given."""
+    order = [LABELS.index(label) for label, _ in sorted(label2id.items(), key=lambda item: item[1])]
+    pairs = read_pairs_file(path)
+    kept = [pair for pair in pairs if pair in teacher]
+    if len(kept) < len(pairs):
+        logger.warning(
+            "unlabelled pairs: %d of %d have no teacher row and are dropped",
+            len(pairs) - len(kept),
+            len(pairs),
+        )
+    if limit is not None and len(kept) > limit:
+        kept = [kept[i] for i in sorted(np.random.default_rng(seed).choice(len(kept), limit, replace=False))]
+    return datasets.Dataset.from_dict(
+        {
+            "premise": [premise for premise, _ in kept],
+            "hypothesis": [hypothesis for _, hypothesis in kept],
+            "soft_labels": [[teacher[pair][column] for column in order] for pair in kept],
+        }
+    )
 
 
 def soft_targets(
@@ -334,7 +403,12 @@ def main(argv: list[str] | None = None) -> Path:
             truncation="longest_first",
             max_length=model_args.max_length,
         )
-        encoded["labels"] = [label2id[label] for label in batch["label"]]
+        labels = batch.get("label")
+        encoded["labels"] = (
+            [label2id[label] for label in labels]
+            if labels is not None
+            else [NO_GOLD_LABEL] * len(batch["premise"])
+        )
         return encoded
 
     columns = train_split.column_names
@@ -350,7 +424,8 @@ def main(argv: list[str] | None = None) -> Path:
     )
     if data_args.soft_labels:
         # Distillation: the teacher's probabilities ride along as a float column.
-        targets, matched = soft_targets(train_split, read_soft_labels(data_args.soft_labels), label2id)
+        teacher = read_soft_labels(*data_args.soft_label_files)
+        targets, matched = soft_targets(train_split, teacher, label2id)
         train_dataset = train_dataset.add_column("soft_labels", targets)
         logger.info(
             "soft labels: %d of %d training rows matched a teacher row (%d use their one-hot gold label); "
@@ -361,14 +436,33 @@ def main(argv: list[str] | None = None) -> Path:
             data_args.distill_alpha,
             data_args.distill_temperature,
         )
-        meta = Path(data_args.soft_labels + ".meta.json")
-        teacher_temperature = json.loads(meta.read_text()).get("temperature") if meta.is_file() else None
-        if teacher_temperature is not None and teacher_temperature != data_args.distill_temperature:
-            logger.warning(
-                "the teacher's soft labels are at temperature %g, --distill_temperature is %g",
-                teacher_temperature,
-                data_args.distill_temperature,
+        for path in data_args.soft_label_files:
+            meta = Path(path + ".meta.json")
+            teacher_temperature = json.loads(meta.read_text()).get("temperature") if meta.is_file() else None
+            if teacher_temperature is not None and teacher_temperature != data_args.distill_temperature:
+                logger.warning(
+                    "the teacher's soft labels in %s are at temperature %g, --distill_temperature is %g",
+                    path,
+                    teacher_temperature,
+                    data_args.distill_temperature,
+                )
+        if data_args.unlabelled_pairs:
+            unlabelled = unlabelled_rows(
+                data_args.unlabelled_pairs,
+                teacher,
+                label2id,
+                data_args.max_unlabelled_pairs,
+                training_args.seed,
             )
+            soft = unlabelled["soft_labels"]
+            unlabelled = unlabelled.remove_columns("soft_labels").map(
+                tokenize, batched=True, remove_columns=["premise", "hypothesis"]
+            )
+            unlabelled = unlabelled.add_column("soft_labels", soft).cast(train_dataset.features)
+            train_dataset = datasets.concatenate_datasets([train_dataset, unlabelled]).shuffle(
+                seed=training_args.seed
+            )
+            logger.info("unlabelled pairs: %d with the teacher's soft labels alone", len(unlabelled))
 
     # 4. Trainer: checkpoints in output_dir, resumed automatically when a run was stopped.
     def accuracy(eval_pred) -> dict[str, float]:

@@ -283,7 +283,9 @@ def test_distillation_run_matches_teacher_rows_and_lowers_the_loss(tiny_model_di
     assert "soft labels: 32 of 48 training rows matched a teacher row (16 use their one-hot gold label)" in (
         caplog.text
     )
-    assert "the teacher's soft labels are at temperature 2, --distill_temperature is 1" in caplog.text
+    assert (
+        f"the teacher's soft labels in {soft} are at temperature 2, --distill_temperature is 1" in caplog.text
+    )
     history = json.loads((final / "log_history.json").read_text())
     losses = [entry["loss"] for entry in history if "loss" in entry]
     assert len(losses) == 5
