@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from transformers import HfArgumentParser
 
-from contradict.labels import LABELS
+from contradict.labels import CONTRADICTION_COLUMN, LABELS
 from contradict.scorer import NLIScorer, softmax
 from training import fact_verification
 from training.calibrate import temperature_free_logits
@@ -247,6 +247,30 @@ def pairs_to_label(
     return read_pairs_file(pairs_file) if pairs_file else distinct_pairs(dataset_spec, split)
 
 
+def symmetric_contradiction(pairs: Sequence[tuple[str, str]], probabilities: np.ndarray) -> np.ndarray:
+    """Probabilities whose contradiction column is the mean over both orders of a pair, wherever both
+    orders are present; entailment and neutral keep their ratio and fill the rest of the row.
+
+    Why: if A contradicts B, B contradicts A, so a teacher that gives the two orders different
+    contradiction probabilities is wrong in at least one of them; the mean is the better target for
+    both. Entailment and neutral are not symmetric and are not averaged.
+    """
+    row_of = {pair: index for index, pair in enumerate(pairs)}
+    out = np.array(probabilities, dtype=np.float64, copy=True)
+    c = CONTRADICTION_COLUMN
+    others = [column for column in range(out.shape[1]) if column != c]
+    for index, (premise, hypothesis) in enumerate(pairs):
+        reverse = row_of.get((hypothesis, premise))
+        if reverse is None or reverse == index:
+            continue
+        mean = (probabilities[index, c] + probabilities[reverse, c]) / 2.0
+        rest = probabilities[index, others]
+        total = rest.sum()
+        out[index, others] = (1.0 - mean) * (rest / total if total > 0 else np.full(len(others), 0.5))
+        out[index, c] = mean
+    return out
+
+
 def write_soft_labels(
     scorer: NLIScorer,
     dataset_spec: str,
@@ -255,6 +279,7 @@ def write_soft_labels(
     temperature: float = 1.0,
     batch_size: int | None = None,
     pairs_file: str | None = None,
+    symmetric: bool = False,
 ) -> int:
     """Score every distinct pair of ``split`` (or of ``pairs_file``, unlabelled pairs) with the
     teacher and write one JSONL row per pair:
@@ -263,7 +288,8 @@ def write_soft_labels(
     distilled again on a machine without the teacher: :func:`soft_labels_from_array`).
 
     The probabilities are the softmax of the teacher's raw logits at ``temperature`` (the model's
-    own calibration is not applied: distillation sets its temperature itself). Returns the row count.
+    own calibration is not applied: distillation sets its temperature itself); with ``symmetric``,
+    made symmetric in contradiction (:func:`symmetric_contradiction`). Returns the row count.
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
@@ -284,12 +310,15 @@ def write_soft_labels(
         temperature_free_logits(scorer, pairs, batch_size=batch_size, progress=progress).astype("float64"),
         temperature,
     )
+    if symmetric:
+        probabilities = symmetric_contradiction(pairs, probabilities)
     meta = {
         "teacher": scorer.name_or_path,
         "dataset": dataset_spec,
         "split": split,
         **({"pairs_file": str(pairs_file)} if pairs_file else {}),
         "temperature": temperature,
+        "symmetric_contradiction": symmetric,
         "labels": list(LABELS),
         "rows": len(pairs),
         "pairs_sha256": pairs_digest(pairs),
@@ -345,6 +374,12 @@ class TeacherArguments:
             "for training.train --unlabelled_pairs"
         },
     )
+    symmetric_contradiction: bool = field(
+        default=False,
+        metadata={
+            "help": "average the contradiction probability of a pair and its reverse where both are scored"
+        },
+    )
     temperature: float = field(
         default=1.0,
         metadata={"help": "softmax temperature; pass the same --distill_temperature to training.train"},
@@ -380,6 +415,7 @@ def main(argv: list[str] | None = None) -> Path:
         split=args.split,
         temperature=args.temperature,
         pairs_file=args.pairs,
+        symmetric=args.symmetric_contradiction,
     )
     return Path(args.output)
 

@@ -218,3 +218,15 @@ def test_a_run_trains_on_unlabelled_pairs_through_the_teacher_alone(tiny_model_d
         [("report 99 from the valley", "flood flood flood")], calibrated=False
     )
     assert probabilities[0].argmax() == 0  # learnt from the teacher's rows alone
+
+
+def test_symmetric_contradiction_averages_both_orders_and_keeps_the_other_ratio():
+    pairs = [("a", "b"), ("b", "a"), ("c", "d")]
+    probabilities = np.array([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6], [0.5, 0.25, 0.25]])
+    out = teacher.symmetric_contradiction(pairs, probabilities)
+    assert out[:2, 0] == pytest.approx([0.4, 0.4])
+    assert out[0, 1:] == pytest.approx([0.6 * 0.75, 0.6 * 0.25])  # entailment : neutral stays 3 : 1
+    assert out[1, 1:] == pytest.approx([0.6 * 0.25, 0.6 * 0.75])
+    assert out[2] == pytest.approx(probabilities[2])  # no reverse scored: unchanged
+    assert out.sum(axis=1) == pytest.approx(np.ones(3))
+    assert probabilities[0, 0] == 0.6  # the input is left alone
