@@ -16,6 +16,9 @@ without labels. A teacher (``training.teacher --pairs``) then gives them soft la
 
 Each candidate pair is written in both orders (the scorer scores both directions); pairs are kept
 in the order of a stable hash, so a cap keeps a spread of the corpus, not only its near-duplicates.
+A pair is dropped when either statement is a sentence of any held-out text of the news sources
+(FNC-1 validation windows, ARC validation and test, Emergent test): news is syndicated, so a train
+body can repeat a held-out article word for word.
 """
 
 from __future__ import annotations
@@ -56,6 +59,38 @@ def arc_train_bodies(folder: Path) -> dict[str, str]:
         for key in sorted(used)
         if key in texts and stable_bucket(key) >= ARC_HELD_OUT_PER_MILLE
     }
+
+
+HELD_OUT_FROM = ("fnc1", "arc", "emergent")
+
+
+def held_out_sentences(sources: Iterable[str] = HELD_OUT_FROM, root: Path | None = None) -> set[str]:
+    """Every sentence (the corpus segmenter's, whitespace-normalised) of the premises and hypotheses
+    of the named sources' non-train splits."""
+    from contradict.corpus.reader import Article
+    from contradict.corpus.segment import Segmenter
+    from training.nli_sources import read_source
+
+    segmenter = Segmenter()
+    sentences: set[str] = set()
+    for name in sources:
+        for split_name, rows in read_source(name, root).items():
+            if split_name == "train":
+                continue
+            texts = {text for item in rows for text in (item["premise"], item["hypothesis"])}
+            for text in texts:
+                sentences.add(_normalised(text))
+                sentences.update(_normalised(s.text) for s in segmenter.segment(0, Article(id="", text=text)))
+    return sentences
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def without_held_out(rows: Sequence[tuple[Pair, str]], held_out: set[str]) -> list[tuple[Pair, str]]:
+    """The candidate rows none of whose statements is a held-out sentence."""
+    return [item for item in rows if not any(_normalised(text) in held_out for text in item[0])]
 
 
 BODY_READERS = {"fnc1": ("fnc1_train", fnc1_train_bodies), "arc": ("arc_stance", arc_train_bodies)}
@@ -151,8 +186,14 @@ def main(argv: list[str] | None = None) -> Path:
     bodies = train_bodies([name.strip() for name in args.sources.split(",") if name.strip()])
     logger.info("%d train bodies from %s", len(bodies), args.sources)
     candidates = candidate_statement_pairs(bodies, Embedder(), args.top_k, args.min_similarity)
-    rows = both_orders(candidates, args.max_pairs)
-    logger.info("%d candidate pairs -> %d rows (both orders) in %s", len(candidates), len(rows), args.output)
+    kept = without_held_out(candidates, held_out_sentences())
+    logger.info(
+        "%d of %d candidate pairs hold a held-out sentence: dropped",
+        len(candidates) - len(kept),
+        len(candidates),
+    )
+    rows = both_orders(kept, args.max_pairs)
+    logger.info("%d candidate pairs -> %d rows (both orders) in %s", len(kept), len(rows), args.output)
     return write_pairs(rows, args.output)
 
 

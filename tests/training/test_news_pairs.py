@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import shutil
 
 import numpy as np
 import pytest
@@ -71,6 +72,18 @@ def test_pairs_join_statements_of_different_train_bodies_and_never_a_held_out_on
     assert not any("30 people" in " ".join(pair) for pair, _ in rows)
 
 
+def test_a_pair_holding_a_sentence_of_a_held_out_text_is_dropped():
+    held_out = news_pairs.held_out_sentences(["emergent"], FIXTURES / "nli")
+    # Emergent test's lead sentences and claims, sentence by sentence (syndicated copy repeats them).
+    assert "The pilot radioed that the engine had failed." in held_out
+    assert "A pilot landed a plane on a highway after engine failure" in held_out
+    rows = [
+        (("The pilot  radioed that the engine had failed.", "The plane landed safely."), "fnc1:1|fnc1:2"),
+        (("The plane landed safely.", "Nobody was hurt."), "fnc1:1|fnc1:3"),
+    ]
+    assert news_pairs.without_held_out(rows, held_out) == rows[1:]
+
+
 def test_arc_keeps_only_bodies_outside_its_test_and_validation_splits():
     bodies = train_bodies(["arc"], FIXTURES / "nli")
     # 96010 and 96011 are in the published test split, 96017 in arc's validation bucket (35 < 100).
@@ -107,7 +120,15 @@ def test_pairs_file_round_trip_dedupes_and_names_a_bad_line(tmp_path):
 
 
 def test_the_command_writes_pairs_of_the_train_bodies(tmp_path, monkeypatch):
-    write_fnc1_folder(tmp_path / "data", FLOOD)
+    # Body 3 repeats a sentence of the held-out body 14, whose stance row makes it a validation window.
+    bodies = {**FLOOD, "3": FLOOD["3"] + "\n\nA charity said the flood in Marlow killed 30 people."}
+    bodies["14"] = "A charity said the flood in Marlow killed 30 people."
+    folder = write_fnc1_folder(tmp_path / "data", bodies)
+    (folder / "train_train_stances.csv").write_text(
+        "Headline,Body ID,Stance\nMarlow flood kills 30,14,agree\n"
+    )
+    for name in ("arc_stance", "emergent"):  # the other held-out sources the filter reads
+        shutil.copytree(FIXTURES / "nli" / name, tmp_path / "data" / name)
     monkeypatch.setenv("CONTRADICT_NLI_DATA", str(tmp_path / "data"))
     output = news_pairs.main(
         ["--output", str(tmp_path / "pairs.jsonl"), "--sources", "fnc1", "--max_pairs", "4"]
@@ -115,6 +136,9 @@ def test_the_command_writes_pairs_of_the_train_bodies(tmp_path, monkeypatch):
     rows = [json.loads(line) for line in output.read_text().splitlines()]
     assert len(rows) == 4
     assert {tuple(row) for row in rows} == {("premise", "hypothesis", "group")}
+    everything = news_pairs.main(["--output", str(tmp_path / "all.jsonl"), "--sources", "fnc1"])
+    assert read_pairs_file(everything)
+    assert not any("killed 30 people" in " ".join(pair) for pair in read_pairs_file(everything))
 
 
 def test_the_teacher_labels_a_pairs_file_and_the_array_rebuilds_it(tiny_model_dir, tmp_path):
