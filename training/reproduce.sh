@@ -23,10 +23,15 @@
 #            at another grain (scale_edits), rewordings (reword_edits) and pairs of FNC-1 headlines
 #            about one article (fnc1_headlines), still distilling the teacher on MIX6's pairs
 #            (shipped run: from the exported 3.1.0); exported as 3.2.0
+#   stage 9: stage 8 exported (3.2.0) labels unlabelled statement pairs across FNC-1/ARC train
+#            bodies (training/news_pairs.py: the corpus scan's candidates, held-out sentences
+#            dropped) at T 2, contradiction made symmetric over both orders; from 3.2.0, 2,000 steps
+#            over MIX8 plus 30,000 of those pairs on their soft labels alone (= 3.3.0)
 # On this project's 2-core CPU machines stage 1 takes about 85 min, stage 2 about 75 min, stages 3
 # and 4 about 35-45 min each, stage 5 about 12 min alone, stages 6a and 6b about 40 and 35 min
 # (estimated from ~40 pairs/s alone: 6a ran on a GPU, 6b took 47 min on a shared CPU), stage 7
-# about 51 min (~33 pairs/s), stage 8 about 45-70 min (~36 pairs/s alone),
+# about 51 min (~33 pairs/s), stage 8 about 45-70 min (~36 pairs/s alone), stage 9 about 4 + 12 + 30
+# min (pairs, labels, training; 36 pairs/s alone),
 # export about 12 min; on a GPU a few minutes each. Every stage checkpoints and resumes where it
 # stopped when re-run.
 set -euo pipefail
@@ -43,7 +48,7 @@ MIX8=${MIX8:-"vitaminc=1,mnli=4,snli=1,snli_mnli_subset=1,cad=1,conjnli=0.5,mpe=
 COMMON=(--per_device_eval_batch_size 64 --per_device_train_batch_size 32 --weight_decay 0.01
   --lr_scheduler_type linear --train_sampling_strategy group_by_length --logging_steps 50
   --save_strategy steps --report_to none --disable_tqdm true)
-mkdir -p "$RUN/stage1" "$RUN/stage2" "$RUN/stage3" "$RUN/stage4" "$RUN/stage5" "$RUN/stage6a" "$RUN/stage6b" "$RUN/stage7" "$RUN/stage8"
+mkdir -p "$RUN/stage1" "$RUN/stage2" "$RUN/stage3" "$RUN/stage4" "$RUN/stage5" "$RUN/stage6a" "$RUN/stage6b" "$RUN/stage7" "$RUN/stage8" "$RUN/stage9"
 "$PY" -m training.train --output_dir "$RUN/stage1" "${COMMON[@]}" \
   --num_train_epochs 2 --learning_rate 6e-5 --warmup_steps 160 \
   --eval_strategy steps --eval_steps 400 --max_eval_samples 800 --save_steps 200 --save_total_limit 2 \
@@ -91,5 +96,16 @@ DISTIL=(--dataset "$MIX6" --soft_labels "$RUN/soft.jsonl" --distill_temperature 
   --dataset "$MIX8" --distill_alpha 0.7 --max_steps 3000 --learning_rate 3e-5 --warmup_steps 100 \
   --seed 49 2>&1 | tee "$RUN/stage8/train.log"
 # Calibrated on MIX6's pooled validation, as 3.0.0 and 3.1.0 were (the edits have no held-out split).
-"$PY" -m training.export --checkpoint "$RUN/stage8/final" --output models/contradict-minilm-l6-nli \
-  --version 3.2.0 --calibration_data "$MIX6" "$@"
+"$PY" -m training.export --checkpoint "$RUN/stage8/final" --output "$RUN/export8/contradict-minilm-l6-nli" \
+  --version 3.2.0 --calibration_data "$MIX6" --force
+[ -f "$RUN/news-pairs.jsonl" ] || "$PY" -m training.news_pairs --output "$RUN/news-pairs.jsonl" --max_pairs 60000
+[ -f "$RUN/soft-news.jsonl" ] || "$PY" -m training.teacher --model "$RUN/export8/contradict-minilm-l6-nli" \
+  --pairs "$RUN/news-pairs.jsonl" --output "$RUN/soft-news.jsonl" --temperature 2 --device cpu --batch_size 64 \
+  --symmetric_contradiction true
+"$PY" -m training.train --output_dir "$RUN/stage9" "${COMMON[@]}" "${DISTIL[@]}" \
+  --base_model "$RUN/export8/contradict-minilm-l6-nli" --dataset "$MIX8" \
+  --soft_labels "$RUN/soft.jsonl,$RUN/soft-news.jsonl" --unlabelled_pairs "$RUN/news-pairs.jsonl" \
+  --max_unlabelled_pairs 30000 --distill_alpha 0.7 --max_steps 2000 --learning_rate 3e-5 --warmup_steps 100 \
+  --save_steps 250 --save_total_limit 3 --seed 50 2>&1 | tee "$RUN/stage9/train.log"
+"$PY" -m training.export --checkpoint "$RUN/stage9/final" --output models/contradict-minilm-l6-nli \
+  --version 3.3.0 --calibration_data "$MIX6" "$@"
