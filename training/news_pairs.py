@@ -32,11 +32,16 @@ from pathlib import Path
 from transformers import HfArgumentParser
 
 from training.logs import configure_logging
-from training.nli_sources import FNC1_HELD_OUT_PER_MILLE, data_root, read_stance_csv, stable_bucket
+from training.nli_sources import (
+    ARC_HELD_OUT_PER_MILLE,
+    FNC1_HELD_OUT_PER_MILLE,
+    data_root,
+    read_stance_csv,
+    stable_bucket,
+)
 
 logger = logging.getLogger("training.news_pairs")
 
-ARC_HELD_OUT_PER_MILLE = 100  # read_arc's validation split, by body
 Pair = tuple[str, str]
 
 

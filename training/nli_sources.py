@@ -510,13 +510,16 @@ def read_reword_edits(root: Path) -> Splits:
     return _edits_of_train_sentences(root, "reword_edits", reword_edits_of)
 
 
+ARC_HELD_OUT_PER_MILLE = 100  # ARC train bodies whose stable bucket is below it validate
+
+
 def read_arc(folder: Path) -> Splits:
     def build() -> Splits:
         train_pairs, texts = read_stance_csv([folder / "arc_stances_train.csv"], folder / "arc_bodies.csv")
         test_pairs, _ = read_stance_csv([folder / "arc_stances_test.csv"], folder / "arc_bodies.csv")
         test_bodies = {pair.body_id for pair in test_pairs}
         train_pairs = [pair for pair in train_pairs if pair.body_id not in test_bodies]
-        splits = split_by_bucket(stance_rows(train_pairs, texts, "arc/train"), 100)
+        splits = split_by_bucket(stance_rows(train_pairs, texts, "arc/train"), ARC_HELD_OUT_PER_MILLE)
         splits["test"] = stance_rows(test_pairs, texts, "arc/test")
         return splits
 

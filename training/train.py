@@ -221,6 +221,11 @@ def read_soft_labels(*paths: str | Path) -> dict[tuple[str, str], list[float]]:
     return teacher
 
 
+def teacher_columns(label2id: dict[str, int]) -> list[int]:
+    """For each of the model's label ids in order, the column of a teacher row (LABELS order)."""
+    return [LABELS.index(label) for label, _ in sorted(label2id.items(), key=lambda item: item[1])]
+
+
 def unlabelled_rows(
     path: str | Path,
     teacher: dict[tuple[str, str], list[float]],
@@ -228,9 +233,10 @@ def unlabelled_rows(
     limit: int | None,
     seed: int,
 ) -> datasets.Dataset:
-    """The pairs of an unlabelled file that the teacher labelled: text, :data:`NO_GOLD_LABEL` and the
-    teacher's probabilities in ``label2id`` column order; a seeded sample of ``limit`` when given."""
-    order = [LABELS.index(label) for label, _ in sorted(label2id.items(), key=lambda item: item[1])]
+    """The pairs of an unlabelled file that the teacher labelled, with the teacher's probabilities in
+    ``label2id`` column order (their label, :data:`NO_GOLD_LABEL`, comes with tokenisation); a seeded
+    sample of ``limit`` when given."""
+    order = teacher_columns(label2id)
     pairs = read_pairs_file(path)
     kept = [pair for pair in pairs if pair in teacher]
     if len(kept) < len(pairs):
@@ -255,7 +261,7 @@ def soft_targets(
 ) -> tuple[list[list[float]], int]:
     """Per training row the teacher's probabilities, or the one-hot gold label where the teacher
     has no row for the pair; and how many rows matched. Columns follow ``label2id`` (LABELS order)."""
-    order = [LABELS.index(label) for label, _ in sorted(label2id.items(), key=lambda item: item[1])]
+    order = teacher_columns(label2id)
     targets, matched = [], 0
     for premise, hypothesis, label in zip(split["premise"], split["hypothesis"], split["label"]):
         probabilities = teacher.get((premise, hypothesis))
