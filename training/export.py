@@ -63,6 +63,8 @@ RUN_KEYS = (
     "reverse_contradictions",
     "averaged_from",
     "soft_labels",
+    "unlabelled_pairs",
+    "max_unlabelled_pairs",
     "distill_alpha",
     "distill_temperature",
 )

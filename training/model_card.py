@@ -109,7 +109,15 @@ def _distillation_line(training: dict) -> str:
         f"The last stage distils a teacher (`{training['soft_labels']}`, described in the `.meta.json` "
         f"beside it): loss = (1 - alpha) x weighted cross-entropy on the gold label + alpha x T^2 x "
         f"KL(teacher || student at T), alpha = {training.get('distill_alpha')}, "
-        f"T = {training.get('distill_temperature')}.\n"
+        f"T = {training.get('distill_temperature')}."
+        + (
+            f" It also learns unlabelled pairs (`{training['unlabelled_pairs']}`, at most "
+            f"{training.get('max_unlabelled_pairs') or 'all'} of them, `training.news_pairs`) on the "
+            "teacher's soft labels alone (no cross-entropy term)."
+            if training.get("unlabelled_pairs")
+            else ""
+        )
+        + "\n"
     )
 
 

@@ -254,3 +254,14 @@ def test_symmetric_contradiction_averages_both_orders_and_keeps_the_other_ratio(
     assert out[2] == pytest.approx(probabilities[2])  # no reverse scored: unchanged
     assert out.sum(axis=1) == pytest.approx(np.ones(3))
     assert probabilities[0, 0] == 0.6  # the input is left alone
+
+
+def test_the_model_card_says_when_the_last_stage_learnt_unlabelled_pairs():
+    from training.model_card import _distillation_line
+
+    distilled = {"soft_labels": "soft.jsonl", "distill_alpha": 0.7, "distill_temperature": 2.0}
+    assert "unlabelled" not in _distillation_line(distilled)
+    line = _distillation_line({**distilled, "unlabelled_pairs": "news.jsonl", "max_unlabelled_pairs": 30000})
+    assert "unlabelled pairs (`news.jsonl`, at most 30000 of them" in line
+    assert "no cross-entropy term" in line
+    assert _distillation_line({}) == ""
