@@ -1,9 +1,9 @@
 """What CPU a benchmark ran on, in one line for its table's heading.
 
-Why: this project's machines are not all alike. The same 2-core allowance has been an Intel CPU with
-AVX-512 VNNI (where ONNX Runtime ran the model 1.8x faster than PyTorch and int8 4x) and an AMD EPYC
-with AVX2 only (where both fp32 runtimes reach about the same rate, near the cores' fp32 peak, and
-int8 gains 1.5x). A ratio read without the instruction set beside it cannot be compared across runs.
+Why: this project's machines are not all alike. Issue 9 was written on a CPU with AVX-512 VNNI, and
+earlier runs (CPU not recorded) had ONNX Runtime 1.8x faster than PyTorch and int8 4x; an AMD EPYC
+with AVX2 only ran both fp32 runtimes at about the same rate, near its cores' fp32 peak, and int8 at
+1.5x. A ratio read without the instruction set beside it cannot be compared across runs.
 """
 
 from __future__ import annotations

@@ -93,6 +93,11 @@ def _normalised(text: str) -> str:
     return " ".join(text.split())
 
 
+def pair_key(premise: str, hypothesis: str) -> Pair:
+    """A pair as soft-label files and pair files are matched: whitespace runs made one space."""
+    return _normalised(premise), _normalised(hypothesis)
+
+
 def without_held_out(rows: Sequence[tuple[Pair, str]], held_out: set[str]) -> list[tuple[Pair, str]]:
     """The candidate rows none of whose statements is a held-out sentence."""
     return [item for item in rows if not any(_normalised(text) in held_out for text in item[0])]
@@ -155,7 +160,7 @@ def read_pairs_file(path: Path | str) -> list[Pair]:
                 continue
             record = json.loads(line)
             try:
-                pair = (" ".join(record["premise"].split()), " ".join(record["hypothesis"].split()))
+                pair = pair_key(record["premise"], record["hypothesis"])
             except (KeyError, AttributeError) as exc:
                 raise ValueError(f"{path}, line {number}: needs string 'premise' and 'hypothesis'") from exc
             if pair[0] and pair[1]:

@@ -46,7 +46,7 @@ from contradict.labels import DEFAULT_ID2LABEL, LABELS
 from contradict.scorer import RUN_ARGS_FILE
 from training.data import load_nli_dataset
 from training.logs import configure_logging
-from training.news_pairs import read_pairs_file
+from training.news_pairs import pair_key, read_pairs_file
 
 logger = logging.getLogger("training.train")
 
@@ -216,8 +216,7 @@ def read_soft_labels(*paths: str | Path) -> dict[tuple[str, str], list[float]]:
                     raise ValueError(
                         f"{path}, line {number}: probabilities {probabilities} are not 3 summing to 1"
                     )
-                key = (" ".join(row["premise"].split()), " ".join(row["hypothesis"].split()))
-                teacher[key] = probabilities
+                teacher[pair_key(row["premise"], row["hypothesis"])] = probabilities
     return teacher
 
 

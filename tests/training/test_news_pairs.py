@@ -237,11 +237,11 @@ def test_a_run_trains_on_unlabelled_pairs_through_the_teacher_alone(tiny_model_d
     history = json.loads((final / "log_history.json").read_text())
     losses = [entry["loss"] for entry in history if "loss" in entry]
     assert all(np.isfinite(losses)) and np.mean(losses[-2:]) < 0.7 * np.mean(losses[:2])
-    scorer = NLIScorer(str(final))
-    probabilities = scorer.probabilities(
-        [("report 99 from the valley", "flood flood flood")], calibrated=False
-    )
-    assert probabilities[0].argmax() == 0  # learnt from the teacher's rows alone
+    unseen = [("report 99 from the valley", "flood flood flood")]
+    before = NLIScorer(str(tiny_model_dir)).probabilities(unseen, calibrated=False)[0]
+    after = NLIScorer(str(final)).probabilities(unseen, calibrated=False)[0]
+    # Learnt from the teacher's rows alone: no gold row has "flood" in it.
+    assert after.argmax() == 0 and after[0] > 0.8 and after[0] > before[0] + 0.3
 
 
 def test_symmetric_contradiction_averages_both_orders_and_keeps_the_other_ratio():
