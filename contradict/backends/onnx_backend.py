@@ -33,6 +33,8 @@ class OnnxBackend:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.threads = options.intra_op_num_threads
         self.path = artifact.model_path
+        # Which storage (training.export_onnx --scheme): int8 files change some labels, so say it.
+        self.scheme = str(artifact.manifest().get("scheme", "unrecorded"))
         self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         self._inputs = {item.name for item in self.session.get_inputs()}
         self._output = self.session.get_outputs()[0].name
@@ -42,4 +44,9 @@ class OnnxBackend:
         return np.asarray(self.session.run([self._output], feed)[0], dtype=np.float32)
 
     def describe(self) -> dict[str, str]:
-        return {"backend": self.name, "file": self.path.name, "threads": str(self.threads)}
+        return {
+            "backend": self.name,
+            "file": self.path.name,
+            "scheme": self.scheme,
+            "threads": str(self.threads),
+        }

@@ -79,7 +79,9 @@ def test_int8_split_scores_closer_to_torch_than_int8_dynamic(outlier_model, tmp_
         folder = Path(shutil.copytree(outlier_model, tmp_path / scheme))
         manifest = export_onnx(folder, scheme=scheme, check=0)
         assert manifest["scheme"] == scheme and OnnxArtifact(folder).check_fresh()
-        probabilities = NLIScorer(str(folder), backend="onnx").probabilities(PAIRS)
+        scorer = NLIScorer(str(folder), backend="onnx")
+        assert scorer.info()["runtime"]["scheme"] == scheme
+        probabilities = scorer.probabilities(PAIRS)
         differences[scheme] = float(np.abs(probabilities - reference).max())
     assert any("layer.0/intermediate" in item["matmul"] for item in manifest["outlier_split"])
     assert differences["int8-split"] < differences["int8-dynamic"]
