@@ -27,11 +27,12 @@
 #            bodies (training/news_pairs.py: the corpus scan's candidates, held-out sentences
 #            dropped) at T 2, contradiction made symmetric over both orders; from 3.2.0, 2,000 steps
 #            over MIX8 plus 30,000 of those pairs on their soft labels alone (= 3.3.0)
+#   stage 10: the same once more, 3.3.0 labelling the same pairs; 1,500 steps from 3.3.0 (= 3.4.0)
 # On this project's 2-core CPU machines stage 1 takes about 85 min, stage 2 about 75 min, stages 3
 # and 4 about 35-45 min each, stage 5 about 12 min alone, stages 6a and 6b about 40 and 35 min
 # (estimated from ~40 pairs/s alone: 6a ran on a GPU, 6b took 47 min on a shared CPU), stage 7
 # about 51 min (~33 pairs/s), stage 8 about 45-70 min (~36 pairs/s alone), stage 9 about 4 + 12 + 30
-# min (pairs, labels, training; 36 pairs/s alone),
+# min (pairs, labels, training; 36 pairs/s alone), stage 10 about 8 + 23 min (labels, training),
 # export about 12 min; on a GPU a few minutes each. Every stage checkpoints and resumes where it
 # stopped when re-run.
 set -euo pipefail
@@ -48,7 +49,7 @@ MIX8=${MIX8:-"vitaminc=1,mnli=4,snli=1,snli_mnli_subset=1,cad=1,conjnli=0.5,mpe=
 COMMON=(--per_device_eval_batch_size 64 --per_device_train_batch_size 32 --weight_decay 0.01
   --lr_scheduler_type linear --train_sampling_strategy group_by_length --logging_steps 50
   --save_strategy steps --report_to none --disable_tqdm true)
-mkdir -p "$RUN/stage1" "$RUN/stage2" "$RUN/stage3" "$RUN/stage4" "$RUN/stage5" "$RUN/stage6a" "$RUN/stage6b" "$RUN/stage7" "$RUN/stage8" "$RUN/stage9"
+mkdir -p "$RUN/stage1" "$RUN/stage2" "$RUN/stage3" "$RUN/stage4" "$RUN/stage5" "$RUN/stage6a" "$RUN/stage6b" "$RUN/stage7" "$RUN/stage8" "$RUN/stage9" "$RUN/stage10"
 "$PY" -m training.train --output_dir "$RUN/stage1" "${COMMON[@]}" \
   --num_train_epochs 2 --learning_rate 6e-5 --warmup_steps 160 \
   --eval_strategy steps --eval_steps 400 --max_eval_samples 800 --save_steps 200 --save_total_limit 2 \
@@ -107,5 +108,16 @@ DISTIL=(--dataset "$MIX6" --soft_labels "$RUN/soft.jsonl" --distill_temperature 
   --soft_labels "$RUN/soft.jsonl,$RUN/soft-news.jsonl" --unlabelled_pairs "$RUN/news-pairs.jsonl" \
   --max_unlabelled_pairs 30000 --distill_alpha 0.7 --max_steps 2000 --learning_rate 3e-5 --warmup_steps 100 \
   --save_steps 250 --save_total_limit 3 --seed 50 2>&1 | tee "$RUN/stage9/train.log"
-"$PY" -m training.export --checkpoint "$RUN/stage9/final" --output models/contradict-minilm-l6-nli \
-  --version 3.3.0 --calibration_data "$MIX6" "$@"
+"$PY" -m training.export --checkpoint "$RUN/stage9/final" --output "$RUN/export9/contradict-minilm-l6-nli" \
+  --version 3.3.0 --calibration_data "$MIX6" --force
+# Stage 10: the same recipe once more, 3.3.0 labelling the same pairs for itself (= 3.4.0).
+[ -f "$RUN/soft-news-2.jsonl" ] || "$PY" -m training.teacher --model "$RUN/export9/contradict-minilm-l6-nli" \
+  --pairs "$RUN/news-pairs.jsonl" --output "$RUN/soft-news-2.jsonl" --temperature 2 --device cpu --batch_size 64 \
+  --symmetric_contradiction true
+"$PY" -m training.train --output_dir "$RUN/stage10" "${COMMON[@]}" "${DISTIL[@]}" \
+  --base_model "$RUN/export9/contradict-minilm-l6-nli" --dataset "$MIX8" \
+  --soft_labels "$RUN/soft.jsonl,$RUN/soft-news-2.jsonl" --unlabelled_pairs "$RUN/news-pairs.jsonl" \
+  --max_unlabelled_pairs 30000 --distill_alpha 0.7 --max_steps 1500 --learning_rate 2e-5 --warmup_steps 100 \
+  --save_steps 250 --save_total_limit 3 --seed 51 2>&1 | tee "$RUN/stage10/train.log"
+"$PY" -m training.export --checkpoint "$RUN/stage10/final" --output models/contradict-minilm-l6-nli \
+  --version 3.4.0 --calibration_data "$MIX6" "$@"
