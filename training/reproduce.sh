@@ -100,24 +100,19 @@ DISTIL=(--dataset "$MIX6" --soft_labels "$RUN/soft.jsonl" --distill_temperature 
 "$PY" -m training.export --checkpoint "$RUN/stage8/final" --output "$RUN/export8/contradict-minilm-l6-nli" \
   --version 3.2.0 --calibration_data "$MIX6" --force
 [ -f "$RUN/news-pairs.jsonl" ] || "$PY" -m training.news_pairs --output "$RUN/news-pairs.jsonl" --max_pairs 60000
-[ -f "$RUN/soft-news.jsonl" ] || "$PY" -m training.teacher --model "$RUN/export8/contradict-minilm-l6-nli" \
-  --pairs "$RUN/news-pairs.jsonl" --output "$RUN/soft-news.jsonl" --temperature 2 --device cpu --batch_size 64 \
-  --symmetric_contradiction true
-"$PY" -m training.train --output_dir "$RUN/stage9" "${COMMON[@]}" "${DISTIL[@]}" \
-  --base_model "$RUN/export8/contradict-minilm-l6-nli" --dataset "$MIX8" \
-  --soft_labels "$RUN/soft.jsonl,$RUN/soft-news.jsonl" --unlabelled_pairs "$RUN/news-pairs.jsonl" \
-  --max_unlabelled_pairs 30000 --distill_alpha 0.7 --max_steps 2000 --learning_rate 3e-5 --warmup_steps 100 \
-  --save_steps 250 --save_total_limit 3 --seed 50 2>&1 | tee "$RUN/stage9/train.log"
+# Stages 9 and 10 (self-labelling): $1 labels the news pairs into $2 (T 2, contradiction symmetric),
+# then training from $1 learns them beside MIX8 ($3: stage folder, $4 steps, $5 learning rate, $6 seed).
+self_labelling_stage() {
+  [ -f "$2" ] || "$PY" -m training.teacher --model "$1" --pairs "$RUN/news-pairs.jsonl" --output "$2" \
+    --temperature 2 --device cpu --batch_size 64 --symmetric_contradiction true
+  "$PY" -m training.train --output_dir "$3" "${COMMON[@]}" "${DISTIL[@]}" --base_model "$1" --dataset "$MIX8" \
+    --soft_labels "$RUN/soft.jsonl,$2" --unlabelled_pairs "$RUN/news-pairs.jsonl" --max_unlabelled_pairs 30000 \
+    --distill_alpha 0.7 --max_steps "$4" --learning_rate "$5" --warmup_steps 100 \
+    --save_steps 250 --save_total_limit 3 --seed "$6" 2>&1 | tee "$3/train.log"
+}
+self_labelling_stage "$RUN/export8/contradict-minilm-l6-nli" "$RUN/soft-news.jsonl" "$RUN/stage9" 2000 3e-5 50
 "$PY" -m training.export --checkpoint "$RUN/stage9/final" --output "$RUN/export9/contradict-minilm-l6-nli" \
   --version 3.3.0 --calibration_data "$MIX6" --force
-# Stage 10: the same recipe once more, 3.3.0 labelling the same pairs for itself (= 3.4.0).
-[ -f "$RUN/soft-news-2.jsonl" ] || "$PY" -m training.teacher --model "$RUN/export9/contradict-minilm-l6-nli" \
-  --pairs "$RUN/news-pairs.jsonl" --output "$RUN/soft-news-2.jsonl" --temperature 2 --device cpu --batch_size 64 \
-  --symmetric_contradiction true
-"$PY" -m training.train --output_dir "$RUN/stage10" "${COMMON[@]}" "${DISTIL[@]}" \
-  --base_model "$RUN/export9/contradict-minilm-l6-nli" --dataset "$MIX8" \
-  --soft_labels "$RUN/soft.jsonl,$RUN/soft-news-2.jsonl" --unlabelled_pairs "$RUN/news-pairs.jsonl" \
-  --max_unlabelled_pairs 30000 --distill_alpha 0.7 --max_steps 1500 --learning_rate 2e-5 --warmup_steps 100 \
-  --save_steps 250 --save_total_limit 3 --seed 51 2>&1 | tee "$RUN/stage10/train.log"
+self_labelling_stage "$RUN/export9/contradict-minilm-l6-nli" "$RUN/soft-news-2.jsonl" "$RUN/stage10" 1500 2e-5 51
 "$PY" -m training.export --checkpoint "$RUN/stage10/final" --output models/contradict-minilm-l6-nli \
   --version 3.4.0 --calibration_data "$MIX6" "$@"
