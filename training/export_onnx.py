@@ -246,15 +246,15 @@ def quantize_int8_split(source: Path, output: Path, folder: Path) -> list[dict[s
     ]
 
 
-def calibration_feeds(
-    folder: Path, batch_size: int = 32, max_length: int = 128
-) -> list[dict[str, np.ndarray]]:
+def calibration_feeds(folder: Path, batch_size: int = 32) -> list[dict[str, np.ndarray]]:
     """The check pairs (behaviour suite, in the repository: offline) tokenised by the folder's
-    tokenizer, length-sorted into padded batches as the scoring core makes them."""
+    tokenizer at the length the model was trained with, length-sorted into padded batches as the
+    scoring core makes them."""
+    from contradict.scorer import trained_max_length
     from contradict.tokens import load_pair_tokenizer, pad_batch
 
     tokenizer = load_pair_tokenizer(str(folder), folder)
-    tokenizer.truncate_to(max_length)
+    tokenizer.truncate_to(trained_max_length(folder) or tokenizer.model_max_length or 512)
     encoded = sorted(tokenizer.encode(check_pairs(10_000)), key=len)
     return [
         pad_batch(encoded[start : start + batch_size], tokenizer.pad_id)
