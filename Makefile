@@ -70,8 +70,9 @@ model: setup
 	$(MAKE) onnx
 
 # The ONNX backend's file for the shipped weights (export's promote step also writes it); re-runnable.
-# The shipped file is the default scheme; `make onnx ONNX_SCHEME=int8-split` trades 1% of labels for
-# ~1.4x speed on AVX-512 VNNI CPUs (README, Benchmarks); `make onnx` restores the default.
+# The shipped file is the default scheme; `make onnx ONNX_SCHEME=int8-split` trades 1-1.3% of labels for
+# ~1.4x speed on AVX-512 VNNI CPUs (98.75-99.02% same labels as torch; README, Benchmarks);
+# `make onnx` restores the default.
 ONNX_SCHEME ?= compact
 onnx: setup
 	$(PY) -m training.export_onnx --model models/contradict-minilm-l6-nli --scheme $(ONNX_SCHEME)
