@@ -2,18 +2,21 @@
 
     .venv/bin/python bench/backend_agreement.py --model models/contradict-minilm-l6-nli
     .venv/bin/python bench/backend_agreement.py --schemes compact,int8-dynamic,int8-smooth --work DIR
+    .venv/bin/python bench/backend_agreement.py --runtimes onnx,openvino:f32,openvino:bf16
 
 Scores the VitaminC test split (every pair) through the scoring core with torch and with ONNX and
 prints, per ONNX file, the share of pairs with the same label under the model's decision rule, the
 same argmax, and the largest probability difference. Without ``--schemes`` the ONNX file is the
 model folder's own; with it, each scheme is exported into a copy of the folder under ``--work``
-(bench/onnx_variants.py), so the shipped folder is never written. The floor from issue 9: >= 99%
-same labels.
+(bench/onnx_variants.py), so the shipped folder is never written. Each file runs on every runtime of
+``--runtimes`` (``onnx``: ONNX Runtime, the default; ``openvino``, ``openvino:PRECISION``). The floor
+from issue 9: >= 99% same labels.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -42,6 +45,9 @@ def main() -> None:
         "--schemes", default="", help="comma-separated export schemes (default: the folder's file)"
     )
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where --schemes copies go")
+    parser.add_argument(
+        "--runtimes", default="onnx", help="comma-separated: onnx, openvino, openvino:f32, openvino:bf16"
+    )
     args = parser.parse_args()
     pairs = vitaminc_pairs(args.pairs)
     if not pairs:
@@ -52,13 +58,19 @@ def main() -> None:
     reference, seconds = scored(scorer, pairs)
     threshold = scorer.calibration.threshold
     results = []
-    for name, folder in (folders or {"model folder": args.model}).items():
-        probabilities, onnx_seconds = scored(NLIScorer(folder, backend="onnx"), pairs)
+    runtimes = [entry.strip() for entry in args.runtimes.split(",") if entry.strip()]
+    for (name, folder), runtime in itertools.product(
+        (folders or {"model folder": args.model}).items(), runtimes
+    ):
+        backend, _, precision = runtime.partition(":")
+        candidate = NLIScorer(folder, backend=backend, precision=precision or "auto")
+        probabilities, onnx_seconds = scored(candidate, pairs)
         same = decide_labels(reference, threshold) == decide_labels(probabilities, threshold)
         results.append(
             {
                 "model": f"{scorer.name} {scorer.version}",
                 "onnx": name,
+                "runtime": candidate.backend.describe(),
                 "pairs": len(pairs),
                 "same_label": float(same.mean()),
                 "same_argmax": float((reference.argmax(1) == probabilities.argmax(1)).mean()),
@@ -70,8 +82,9 @@ def main() -> None:
     for result in results:
         verdict = "met" if result["same_label"] >= FLOOR else "NOT met"
         print(
-            f"{result['onnx']}: same labels on {100 * result['same_label']:.2f}% of {len(pairs)} pairs "
-            f"(floor 99%: {verdict})"
+            f"{result['onnx']} on {result['runtime']['backend']} "
+            f"({result['runtime'].get('precision', 'f32')}): same labels on "
+            f"{100 * result['same_label']:.2f}% of {len(pairs)} pairs (floor 99%: {verdict})"
         )
 
 

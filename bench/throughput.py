@@ -6,16 +6,19 @@ Not a test: a script that prints a markdown table of absolute numbers and ratios
     .venv/bin/python bench/throughput.py --quick --model /path/to/tiny-model
     .venv/bin/python bench/throughput.py --backends torch,onnx:compact,onnx:int8-smooth \\
         --http onnx:int8-smooth
+    .venv/bin/python bench/throughput.py --backends torch,onnx,openvino:f32,openvino --http openvino
 
-Every measurement runs in its own process (so peak RSS is its own) on the same model and the same
-pairs: ``NLIScorer.probabilities`` on each backend of ``--backends`` (``torch``, ``onnx``: the model
-folder's own export, ``onnx:SCHEME``: that export scheme in a copy of the folder, bench/onnx_variants.py)
-and ``CrossEncoder.predict``, each at every batch size of ``--batches``; then the service under uvicorn
-(on the ``--http`` backend) with 1, 16 and 64 concurrent clients sending one pair per request. Floors
-from issue 9: core >= 3x CrossEncoder at batch 32; HTTP with 64 clients >= 0.8x the best in-process
-rate of the backend it serves. Beside each HTTP row: how full the service's micro-batches were, the
-share of the run its model computed and at what rate (its ``/metrics`` counters), and the CPU cores
-the service and this load generator used, both on the same machine.
+Every measurement runs in its own process (so peak RSS is its own) on the same model and the same pairs:
+``NLIScorer.probabilities`` on each backend of ``--backends`` (``torch``, ``onnx``: the model folder's
+own export on ONNX Runtime, ``onnx:SCHEME``: that export scheme in a copy of the folder,
+bench/onnx_variants.py; ``openvino``: the folder's own export on OpenVINO, ``openvino:f32`` /
+``openvino:bf16``: at that compute precision) and ``CrossEncoder.predict``, each at every batch size of
+``--batches``; then the service under uvicorn (on the ``--http`` backend) with 1, 16 and 64 concurrent
+clients sending one pair per request. Floors from issue 9: core >= 3x CrossEncoder at batch 32; HTTP
+with 64 clients >= 0.8x the best in-process rate of the backend it serves. Beside each HTTP row: how
+full the service's micro-batches were, the share of the run its model computed and at what rate (its
+``/metrics`` counters), and the CPU cores the service and this load generator used, both on the same
+machine.
 """
 
 from __future__ import annotations
@@ -105,7 +108,8 @@ def worker_core(model: str, pairs, threads: int, backend: str, batches: list[int
     from contradict.labels import LABELS
     from contradict.scorer import NLIScorer
 
-    scorer = NLIScorer(model, num_threads=threads, backend=backend)
+    backend, _, precision = backend.partition(":")  # openvino:PRECISION
+    scorer = NLIScorer(model, num_threads=threads, backend=backend, precision=precision or "auto")
     rates = {b: timed(lambda p, b: scorer.probabilities(p, batch_size=b), pairs, b) for b in batches}
     labels = [LABELS[i] for i in scorer.probabilities(pairs, batch_size=32).argmax(axis=1)]
     return {"rates": rates, "labels": labels, "rss_mb": peak_rss_mb()}
@@ -156,9 +160,11 @@ def free_port() -> int:
 def start_server(model: str, threads: int, backend: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = dict(os.environ)
+    backend, _, precision = backend.partition(":")  # openvino:PRECISION
     env.update(
         CONTRADICT_MODEL=model,
         CONTRADICT_BACKEND=backend,
+        CONTRADICT_PRECISION=precision or "auto",
         CONTRADICT_PORT=str(port),
         CONTRADICT_HOST="127.0.0.1",
         CONTRADICT_NUM_THREADS=str(threads),
@@ -369,12 +375,18 @@ def report(args, source: str, cores: dict[str, dict], baseline: dict, http: dict
         )
 
 
+ENTRIES = "torch, onnx, openvino, auto, onnx:SCHEME or openvino:PRECISION (f32, bf16)"
+
+
 def resolve(entry: str, model: str, work: Path) -> tuple[str, str]:
-    """(model folder, backend) of a ``--backends`` entry: ``torch``, ``onnx``, ``auto``, ``onnx:SCHEME``."""
-    backend, _, scheme = entry.partition(":")
-    if backend not in ("torch", "onnx", "auto") or (scheme and backend != "onnx"):
-        raise SystemExit(f"unknown backend entry {entry!r}: torch, onnx, auto or onnx:SCHEME")
-    return (str(scheme_folder(Path(model), scheme, work)) if scheme else model), backend
+    """(model folder, backend) of a ``--backends`` entry (:data:`ENTRIES`); the backend keeps an
+    OpenVINO precision (``openvino:f32``) for the worker and the service to split off."""
+    backend, _, option = entry.partition(":")
+    if backend == "openvino" and option in ("", "f32", "bf16"):
+        return model, entry
+    if backend not in ("torch", "onnx", "auto") or (option and backend != "onnx"):
+        raise SystemExit(f"unknown backend entry {entry!r}: {ENTRIES}")
+    return (str(scheme_folder(Path(model), option, work)) if option else model), backend
 
 
 def main() -> None:
@@ -383,7 +395,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=2000, help="number of pairs (default 2000)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 200 pairs")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads for every party")
-    parser.add_argument("--backends", default="torch,auto", help="core rows: torch, onnx, auto, onnx:SCHEME")
+    parser.add_argument("--backends", default="torch,auto", help=f"core rows: {ENTRIES}")
     parser.add_argument("--batches", default=",".join(map(str, BATCHES)), help="batch sizes, comma-separated")
     parser.add_argument("--http", default="auto", help="backend entry the service runs on ('none': skip)")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where onnx:SCHEME copies go")

@@ -247,6 +247,7 @@ class NLIScorer:
         num_threads: int | None = SCORING_DEFAULTS.num_threads,
         calibration: Calibration | None = None,
         backend: str = SCORING_DEFAULTS.backend,
+        precision: str = SCORING_DEFAULTS.precision,
     ) -> None:
         """Args:
         model_name_or_path: a local model folder (config, weights, tokenizer) or a hub id.
@@ -258,8 +259,10 @@ class NLIScorer:
             model's position limit.
         num_threads: intra-op threads of the backend; ``None``: one per CPU.
         calibration: overrides the folder's ``calibration.json`` (uncalibrated without one).
-        backend: ``auto`` (the ONNX export when it is there and fresh, else torch), ``torch`` or
-            ``onnx`` (:func:`contradict.backends.choose_backend`).
+        backend: ``auto`` (the ONNX export when it is there and fresh, on OpenVINO or ONNX Runtime,
+            else torch), ``torch``, ``onnx`` or ``openvino`` (:func:`contradict.backends.choose_backend`).
+        precision: the openvino backend's compute precision (``auto``: bf16 where the CPU has it
+            natively, else f32; ``f32``; ``bf16``).
         """
         self.name_or_path = model_name_or_path
         folder = resolve_model_folder(model_name_or_path)  # before loading: fail fast on a missing folder
@@ -268,7 +271,7 @@ class NLIScorer:
         self.max_tokens_per_batch = max_tokens_per_batch
         chosen = choose_backend(backend, folder, device)
         self.backend: Backend = load_backend(
-            chosen, model_name_or_path, folder, device=device, num_threads=num_threads
+            chosen, model_name_or_path, folder, device=device, num_threads=num_threads, precision=precision
         )
         self.tokenizer: PairTokenizer = load_pair_tokenizer(model_name_or_path, folder)
         id2label = self.backend.id2label
@@ -299,6 +302,7 @@ class NLIScorer:
             max_length=scoring.max_length,
             num_threads=intra_op_threads(settings),
             backend=scoring.backend,
+            precision=scoring.precision,
         )
 
     @staticmethod

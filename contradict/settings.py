@@ -43,10 +43,16 @@ class ScoringSettings(BaseModel):
 
     model: str = Field(default_factory=default_model, description="local folder or hub id")
     device: str = Field("cpu", description="torch device, e.g. cpu or cuda")
-    backend: Literal["auto", "torch", "onnx"] = Field(
+    backend: Literal["auto", "torch", "onnx", "openvino"] = Field(
         "auto",
-        description="inference backend: auto = the model's ONNX export when present and fresh (CPU), "
-        "else torch; torch or onnx force one (onnx fails when it cannot serve)",
+        description="inference backend: auto = the model's ONNX export when present and fresh (CPU) on "
+        "OpenVINO, else on ONNX Runtime, else torch; torch, onnx or openvino force one (a forced one "
+        "fails when it cannot serve)",
+    )
+    precision: Literal["auto", "f32", "bf16"] = Field(
+        "auto",
+        description="openvino backend's compute precision: auto = the CPU's native choice (bf16 where "
+        "it has AVX512-BF16 or AMX, else f32); f32 = exact fp32 everywhere",
     )
     num_threads: int | None = Field(
         None, ge=1, description="intra-op threads per server worker; None = CPUs / workers (intra_op_threads)"

@@ -163,7 +163,10 @@ class EvaluateArguments:
     symmetric: bool = field(default=False, metadata={"help": "score both directions (with --dataset)"})
     behaviour: bool = field(default=True, metadata={"help": "also run the behaviour suite"})
     output: str | None = field(default=None, metadata={"help": "write the report as JSON here"})
-    backend: str = field(default="auto", metadata={"help": "scoring backend: auto, torch or onnx"})
+    backend: str = field(default="auto", metadata={"help": "scoring backend: auto, torch, onnx or openvino"})
+    precision: str = field(
+        default="auto", metadata={"help": "the openvino backend's compute precision: auto, f32 or bf16"}
+    )
     device: str = field(
         default="cpu", metadata={"help": "torch device (cuda for a GPU; the ONNX backend is CPU only)"}
     )
@@ -172,7 +175,7 @@ class EvaluateArguments:
 def main(argv: list[str] | None = None) -> dict:
     (args,) = HfArgumentParser(EvaluateArguments).parse_args_into_dataclasses(args=argv)
     configure_logging()
-    scorer = NLIScorer(args.model, backend=args.backend, device=args.device)
+    scorer = NLIScorer(args.model, backend=args.backend, device=args.device, precision=args.precision)
     if args.dataset:
         split = load_split(args.dataset, args.split)
         reports = {f"{args.dataset}/{args.split}": evaluate(scorer, split, args.symmetric)}

@@ -1,4 +1,5 @@
-"""Export a model folder's classifier to ONNX for the scoring core's CPU backend (ONNX Runtime).
+"""Export a model folder's classifier to ONNX for the scoring core's CPU backends (OpenVINO and
+ONNX Runtime run the same file).
 
     python -m training.export_onnx --model models/contradict-minilm-l6-nli
 

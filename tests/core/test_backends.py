@@ -1,6 +1,6 @@
-"""The scoring core's two backends: the same scores from torch and from the ONNX export of a tiny
-model (exported in the test with ``training.export_onnx``), which backend ``auto`` picks, the
-``CONTRADICT_BACKEND`` override, and a stale export refused.
+"""The scoring core's backends: the same scores from torch and from the ONNX export of a tiny model
+(exported in the test with ``training.export_onnx``) on ONNX Runtime and on OpenVINO, which backend
+``auto`` picks, the ``CONTRADICT_BACKEND`` override, and a stale export refused.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
+import contradict.backends
 from contradict.backends import BackendUnavailableError, OnnxArtifact
 from contradict.scorer import NLIScorer
 from contradict.settings import Settings
-from tests.support.models import assert_onnx_scores_like_torch, build_varied_model
+from tests.support.models import assert_export_scores_like_torch, build_varied_model
 from training.export_onnx import export_onnx
 
 SENTENCE = (
@@ -35,6 +36,10 @@ PAIRS = [
 # This tiny model's weights are fp32 (the shipped model's are fp16 already): measured max probability
 # difference 3.3e-3 from torch, labels identical; the bound leaves room for other CPUs' kernels.
 PROBABILITY_TOLERANCE = 0.01
+# OpenVINO forced to bf16 (8 mantissa bits, fp32 accumulation) on CPUs that compute it natively; others
+# run fp32. Measured on this tiny model (an AVX512-BF16 CPU): max probability difference 0.0070 from
+# torch (fp32: 0.0033), batch-mates changing nothing; the bound leaves room for other kernels.
+BF16_PROBABILITY_TOLERANCE = 0.03
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +57,22 @@ def exported_copy(exported_dir, tmp_path) -> Path:
 
 def test_both_backends_score_a_tiny_model_the_same(exported_dir):
     # fp32 compute: a pair's scores do not depend on its batch-mates (int8 dynamic quantisation's do).
-    torch_scorer, onnx_scorer = assert_onnx_scores_like_torch(exported_dir, PAIRS, PROBABILITY_TOLERANCE)
+    torch_scorer, onnx_scorer = assert_export_scores_like_torch(exported_dir, PAIRS, PROBABILITY_TOLERANCE)
     assert [r.label for r in onnx_scorer.score(PAIRS)] == [r.label for r in torch_scorer.score(PAIRS)]
+
+
+def test_openvino_scores_a_tiny_model_like_torch(exported_dir):
+    """The same ``model.onnx`` on OpenVINO: fp32 as close to torch as ONNX Runtime; bf16 (where
+    native) within its rounding; in both, a pair's scores do not depend on its batch-mates."""
+    torch_scorer, f32_scorer = assert_export_scores_like_torch(
+        exported_dir, PAIRS, PROBABILITY_TOLERANCE, backend="openvino", precision="f32"
+    )
+    assert f32_scorer.backend.describe()["precision"] == "f32"
+    assert [r.label for r in f32_scorer.score(PAIRS)] == [r.label for r in torch_scorer.score(PAIRS)]
+    _, bf16_scorer = assert_export_scores_like_torch(
+        exported_dir, PAIRS, BF16_PROBABILITY_TOLERANCE, backend="openvino", precision="bf16"
+    )
+    assert bf16_scorer.backend.describe()["precision"] in ("bf16", "f32")  # f32 where not native
 
 
 def test_the_export_records_the_weights_it_came_from(exported_dir):
@@ -63,10 +82,17 @@ def test_the_export_records_the_weights_it_came_from(exported_dir):
     assert manifest["inputs"] == ["input_ids", "attention_mask", "token_type_ids"]
 
 
-def test_auto_picks_onnx_when_exported_and_torch_otherwise(exported_dir, tiny_model_dir):
-    assert NLIScorer(str(exported_dir)).backend.name == "onnx"
+def test_auto_picks_openvino_then_onnx_when_exported_and_torch_otherwise(
+    exported_dir, tiny_model_dir, monkeypatch
+):
+    assert NLIScorer(str(exported_dir)).backend.name == "openvino"
     assert NLIScorer(str(tiny_model_dir)).backend.name == "torch"  # no export in that folder
-    assert NLIScorer(str(exported_dir)).info()["runtime"]["backend"] == "onnx"
+    assert NLIScorer(str(exported_dir)).info()["runtime"]["backend"] == "openvino"
+    # Without the openvino package (a slim install), the same export serves on ONNX Runtime.
+    monkeypatch.setattr(contradict.backends, "installed", lambda package: package != "openvino")
+    assert NLIScorer(str(exported_dir)).backend.name == "onnx"
+    with pytest.raises(BackendUnavailableError, match="openvino package is not installed"):
+        NLIScorer(str(exported_dir), backend="openvino")
 
 
 def test_contradict_backend_forces_one(exported_dir, tiny_model_dir, monkeypatch):
@@ -75,6 +101,11 @@ def test_contradict_backend_forces_one(exported_dir, tiny_model_dir, monkeypatch
     assert NLIScorer.from_settings(Settings()).backend.name == "torch"
     monkeypatch.setenv("CONTRADICT_BACKEND", "onnx")
     assert NLIScorer.from_settings(Settings()).backend.name == "onnx"
+    monkeypatch.setenv("CONTRADICT_BACKEND", "openvino")
+    monkeypatch.setenv("CONTRADICT_PRECISION", "f32")
+    scorer = NLIScorer.from_settings(Settings())
+    assert (scorer.backend.name, scorer.backend.describe()["precision"]) == ("openvino", "f32")
+    monkeypatch.setenv("CONTRADICT_BACKEND", "onnx")
     # Forced onnx where there is no export: an error that says how to make one, never torch.
     monkeypatch.setenv("CONTRADICT_MODEL", str(tiny_model_dir))
     with pytest.raises(BackendUnavailableError, match="export_onnx"):
@@ -96,11 +127,12 @@ def test_a_stale_export_is_refused_or_passed_over_with_a_warning(exported_copy, 
         scorer = NLIScorer(str(exported_copy))
     assert scorer.backend.name == "torch"
     assert "stale export" in caplog.text
-    with pytest.raises(BackendUnavailableError, match="stale export"):
-        NLIScorer(str(exported_copy), backend="onnx")
+    for runtime in ("onnx", "openvino"):
+        with pytest.raises(BackendUnavailableError, match="stale export"):
+            NLIScorer(str(exported_copy), backend=runtime)
 
     export_onnx(exported_copy, check=0)  # re-running the one command makes it fresh again
-    assert NLIScorer(str(exported_copy)).backend.name == "onnx"
+    assert NLIScorer(str(exported_copy)).backend.name == "openvino"
 
 
 def test_a_tampered_or_unrecorded_export_is_refused(exported_copy):

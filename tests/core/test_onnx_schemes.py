@@ -9,7 +9,7 @@ import onnx
 
 from contradict.backends import OnnxArtifact
 from tests.core.test_backends import PAIRS
-from tests.support.models import assert_onnx_scores_like_torch, build_varied_model
+from tests.support.models import assert_export_scores_like_torch, build_varied_model
 from training.export_onnx import export_onnx
 
 # Measured on this tiny model (random fp32 weights of size 0.2, hidden size 32, two layers): largest
@@ -26,4 +26,4 @@ def test_int8_blockwise_export_scores_close_to_torch(tiny_model_dir, tmp_path):
     operators = [node.op_type for node in onnx.load(str(OnnxArtifact(folder).model_path)).graph.node]
     assert operators.count("MatMulNBits") == 6  # per layer: attention output, both feed-forward MatMuls
 
-    assert_onnx_scores_like_torch(folder, PAIRS, INT8_PROBABILITY_TOLERANCE)
+    assert_export_scores_like_torch(folder, PAIRS, INT8_PROBABILITY_TOLERANCE)

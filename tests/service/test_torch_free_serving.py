@@ -1,6 +1,6 @@
-"""A server on the ONNX backend never imports torch: `contradict serve` in a real process, inspected
-from inside (its ``sys.modules``, written on SIGUSR1 while it serves) and from outside (the shared
-libraries it mapped)."""
+"""A server on an export runtime (ONNX Runtime, OpenVINO) never imports torch: `contradict serve` in
+a real process, inspected from inside (its ``sys.modules``, written on SIGUSR1 while it serves) and
+from outside (the shared libraries it mapped)."""
 
 from __future__ import annotations
 
@@ -60,11 +60,18 @@ def wait_ready(port: int, server: subprocess.Popen, timeout: float = 90) -> None
         time.sleep(0.3)
 
 
-def test_onnx_server_never_imports_torch(tiny_model_dir, tmp_path):
+# backend -> (its Python package, a shared library of its runtime)
+RUNTIMES = {"onnx": ("onnxruntime", "onnxruntime"), "openvino": ("openvino", "libopenvino")}
+
+
+@pytest.mark.parametrize("backend", sorted(RUNTIMES))
+def test_a_server_on_an_export_runtime_never_imports_torch(backend, tiny_model_dir, tmp_path):
+    package, library = RUNTIMES[backend]
     folder = build_varied_model(tiny_model_dir, tmp_path / "model", make_pairs(8, seed=0))
     export_onnx(folder, check=0)
     modules_file, port = tmp_path / "modules.json", free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CONTRADICT_")}
+    env["CONTRADICT_BACKEND"] = backend
     server = subprocess.Popen(
         [sys.executable, "-c", SERVE, str(modules_file), str(port), str(folder)],
         stdout=subprocess.PIPE,
@@ -77,9 +84,9 @@ def test_onnx_server_never_imports_torch(tiny_model_dir, tmp_path):
         wait_ready(port, server)
         status, scored = request(port, "/v1/contradictions", body(make_pairs(5, seed=1), symmetric=True))
         assert status == 200 and len(scored["results"]) == 5
-        assert request(port, "/v1/model")[1]["runtime"]["backend"] == "onnx"
+        assert request(port, "/v1/model")[1]["runtime"]["backend"] == backend
         mapped = Path(f"/proc/{server.pid}/maps").read_text()
-        assert "libtorch" not in mapped and "onnxruntime" in mapped
+        assert "libtorch" not in mapped and library in mapped
         server.send_signal(signal.SIGUSR1)
         deadline = time.monotonic() + 30
         while not modules_file.is_file() or not modules_file.read_text().endswith("]"):
@@ -89,5 +96,5 @@ def test_onnx_server_never_imports_torch(tiny_model_dir, tmp_path):
         server.send_signal(signal.SIGINT)
         logs = server.communicate(timeout=60)[0]
     modules = set(json.loads(modules_file.read_text()))
-    assert "onnxruntime" in modules, logs[-2000:]
+    assert package in modules, logs[-2000:]
     assert not {name for name in modules if name == "torch" or name.startswith("torch.")}

@@ -107,22 +107,24 @@ def token_counts(scorer, pairs: list[tuple[str, str]]) -> list[int]:
     return [len(item) for item in scorer.encode(pairs)]
 
 
-def assert_onnx_scores_like_torch(folder, pairs, tolerance: float):
-    """The ONNX export of ``folder`` scores ``pairs`` within ``tolerance`` of torch (on pairs whose
-    scores differ enough for the comparison to mean something), and a pair's ONNX scores do not
-    depend on its batch-mates. Returns both scorers for further checks."""
+def assert_export_scores_like_torch(
+    folder, pairs, tolerance: float, backend: str = "onnx", precision: str = "auto"
+):
+    """The ONNX export of ``folder``, run by ``backend`` (``onnx`` or ``openvino``), scores ``pairs``
+    within ``tolerance`` of torch (on pairs whose scores differ enough for the comparison to mean
+    something), and a pair's scores do not depend on its batch-mates. Returns both scorers."""
     import numpy as np
 
     from contradict.scorer import NLIScorer
 
     torch_scorer = NLIScorer(str(folder), backend="torch")
-    onnx_scorer = NLIScorer(str(folder), backend="onnx")
+    export_scorer = NLIScorer(str(folder), backend=backend, precision=precision)
     reference = torch_scorer.probabilities(pairs)
     assert reference.std(axis=0).min() > 1e-2
-    assert np.abs(onnx_scorer.probabilities(pairs) - reference).max() <= tolerance
+    assert np.abs(export_scorer.probabilities(pairs) - reference).max() <= tolerance
     assert np.allclose(
-        onnx_scorer.probabilities(pairs, symmetric=True, batch_size=3),
-        onnx_scorer.probabilities(pairs, symmetric=True, batch_size=32),
+        export_scorer.probabilities(pairs, symmetric=True, batch_size=3),
+        export_scorer.probabilities(pairs, symmetric=True, batch_size=32),
         atol=1e-5,
     )
-    return torch_scorer, onnx_scorer
+    return torch_scorer, export_scorer

@@ -1,0 +1,66 @@
+"""The OpenVINO backend: the same ``model.onnx`` (training.export_onnx) compiled by OpenVINO's CPU plugin.
+
+Why a second runtime for the same file: on CPUs that compute bfloat16 natively (AVX512-BF16, AMX),
+OpenVINO runs the matrix products in bf16 with fp32 accumulation, about twice the fp32 rate, without
+int8's per-tensor activation scales (which change labels on this model, README "Benchmarks"); a
+pair's scores do not depend on its batch-mates. Where the CPU has no native bf16, OpenVINO computes
+in fp32. Imports neither torch, transformers nor onnxruntime.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+
+import numpy as np
+import openvino as ov
+
+from contradict.backends.artifact import OnnxArtifact
+
+# ``INFERENCE_PRECISION_HINT`` values: "auto" leaves the plugin's own default (bf16 where native).
+PRECISION_HINTS = {"f32": "f32", "bf16": "bf16"}
+
+
+class OpenVinoBackend:
+    """A compiled OpenVINO model over ``model.onnx``, checked fresh by the caller."""
+
+    name = "openvino"
+
+    def __init__(self, artifact: OnnxArtifact, *, num_threads: int | None = None, precision: str = "auto"):
+        config = json.loads((artifact.folder / "config.json").read_text())
+        self.id2label = {int(k): v for k, v in config["id2label"].items()}
+        self.max_positions = int(config.get("max_position_embeddings", 512))
+        self.path = artifact.model_path
+        self.scheme = str(artifact.manifest().get("scheme", "unrecorded"))
+        self.threads = num_threads or os.cpu_count() or 1
+        properties: dict[str, object] = {
+            # One forward pass at a time (the batcher's worker, the CLI), all threads inside it.
+            "PERFORMANCE_HINT": "LATENCY",
+            "NUM_STREAMS": 1,
+            "INFERENCE_NUM_THREADS": self.threads,
+        }
+        if precision != "auto":
+            properties["INFERENCE_PRECISION_HINT"] = PRECISION_HINTS[precision]
+        core = ov.Core()
+        self.compiled = core.compile_model(core.read_model(str(self.path)), "CPU", properties)
+        self.precision = self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string()  # what it chose
+        self._inputs = {port.get_any_name() for port in self.compiled.inputs}
+        self._requests = threading.local()  # an infer request is not safe to share between threads
+
+    def logits(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
+        request = getattr(self._requests, "request", None)
+        if request is None:
+            request = self._requests.request = self.compiled.create_infer_request()
+        feed = {key: value for key, value in features.items() if key in self._inputs}
+        return np.array(request.infer(feed)[0], dtype=np.float32)  # a copy: the request reuses its buffer
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "backend": self.name,
+            "file": self.path.name,
+            "scheme": self.scheme,
+            "precision": self.precision,
+            "threads": str(self.threads),
+        }
