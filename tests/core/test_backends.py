@@ -95,6 +95,13 @@ def test_auto_picks_openvino_then_onnx_when_exported_and_torch_otherwise(
         NLIScorer(str(exported_dir), backend="openvino")
 
 
+def test_auto_scores_with_torch_and_says_why_when_no_runtime_is_installed(exported_dir, monkeypatch, caplog):
+    monkeypatch.setattr(contradict.backends, "installed", lambda package: False)
+    with caplog.at_level(logging.WARNING, logger="contradict.backends"):
+        assert NLIScorer(str(exported_dir)).backend.name == "torch"
+    assert "none of onnxruntime, openvino is installed" in caplog.text
+
+
 def test_contradict_backend_forces_one(exported_dir, tiny_model_dir, monkeypatch):
     monkeypatch.setenv("CONTRADICT_MODEL", str(exported_dir))
     monkeypatch.setenv("CONTRADICT_BACKEND", "torch")
