@@ -51,8 +51,9 @@ class ScoringSettings(BaseModel):
     )
     precision: Literal["auto", "f32", "bf16"] = Field(
         "auto",
-        description="openvino backend's compute precision: auto = the CPU's native choice (bf16 where "
-        "it has AVX512-BF16 or AMX, else f32); f32 = exact fp32 everywhere",
+        description="openvino backend's compute precision: auto = OpenVINO's own choice for the CPU (bf16 "
+        "where it has AVX512-BF16 or AMX; its source prefers f16 where fp16 is native, not seen here; "
+        "else f32); f32 = fp32 everywhere",
     )
     num_threads: int | None = Field(
         None, ge=1, description="intra-op threads per server worker; None = CPUs / workers (intra_op_threads)"

@@ -4,7 +4,8 @@ Why a second runtime for the same file: on CPUs that compute bfloat16 natively (
 OpenVINO runs the matrix products in bf16 with fp32 accumulation, about twice the fp32 rate, without
 int8's per-tensor activation scales (which change labels on this model, README "Benchmarks"); a
 pair's scores do not depend on its batch-mates. Where the CPU has no native bf16, OpenVINO computes
-in fp32. Imports neither torch, transformers nor onnxruntime.
+in fp32 (its source prefers f16 on CPUs with native fp16, not seen here; ``describe()`` names what
+it chose). Imports neither torch, transformers nor onnxruntime.
 """
 
 from __future__ import annotations
