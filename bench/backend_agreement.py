@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.onnx_variants import DEFAULT_WORK, scheme_folder  # noqa: E402
-from bench.throughput import vitaminc_pairs  # noqa: E402
+from bench.throughput import backend_and_precision, vitaminc_pairs  # noqa: E402
 from contradict.scorer import NLIScorer, decide_labels  # noqa: E402
 from contradict.settings import default_model  # noqa: E402
 
@@ -62,8 +62,8 @@ def main() -> None:
     for (name, folder), runtime in itertools.product(
         (folders or {"model folder": args.model}).items(), runtimes
     ):
-        backend, _, precision = runtime.partition(":")
-        candidate = NLIScorer(folder, backend=backend, precision=precision or "auto")
+        backend, precision = backend_and_precision(runtime)
+        candidate = NLIScorer(folder, backend=backend, precision=precision)
         probabilities, onnx_seconds = scored(candidate, pairs)
         same = decide_labels(reference, threshold) == decide_labels(probabilities, threshold)
         results.append(

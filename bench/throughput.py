@@ -108,8 +108,8 @@ def worker_core(model: str, pairs, threads: int, backend: str, batches: list[int
     from contradict.labels import LABELS
     from contradict.scorer import NLIScorer
 
-    backend, _, precision = backend.partition(":")  # openvino:PRECISION
-    scorer = NLIScorer(model, num_threads=threads, backend=backend, precision=precision or "auto")
+    backend, precision = backend_and_precision(backend)
+    scorer = NLIScorer(model, num_threads=threads, backend=backend, precision=precision)
     rates = {b: timed(lambda p, b: scorer.probabilities(p, batch_size=b), pairs, b) for b in batches}
     labels = [LABELS[i] for i in scorer.probabilities(pairs, batch_size=32).argmax(axis=1)]
     return {"rates": rates, "labels": labels, "rss_mb": peak_rss_mb()}
@@ -160,11 +160,11 @@ def free_port() -> int:
 def start_server(model: str, threads: int, backend: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = dict(os.environ)
-    backend, _, precision = backend.partition(":")  # openvino:PRECISION
+    backend, precision = backend_and_precision(backend)
     env.update(
         CONTRADICT_MODEL=model,
         CONTRADICT_BACKEND=backend,
-        CONTRADICT_PRECISION=precision or "auto",
+        CONTRADICT_PRECISION=precision,
         CONTRADICT_PORT=str(port),
         CONTRADICT_HOST="127.0.0.1",
         CONTRADICT_NUM_THREADS=str(threads),
@@ -376,6 +376,12 @@ def report(args, source: str, cores: dict[str, dict], baseline: dict, http: dict
 
 
 ENTRIES = "torch, onnx, openvino, auto, onnx:SCHEME or openvino:PRECISION (f32, bf16)"
+
+
+def backend_and_precision(backend: str) -> tuple[str, str]:
+    """``openvino:f32`` -> (``openvino``, ``f32``); any other backend -> (it, ``auto``)."""
+    name, _, precision = backend.partition(":")
+    return name, precision or "auto"
 
 
 def resolve(entry: str, model: str, work: Path) -> tuple[str, str]:

@@ -261,8 +261,8 @@ class NLIScorer:
         calibration: overrides the folder's ``calibration.json`` (uncalibrated without one).
         backend: ``auto`` (the ONNX export when it is there and fresh, on OpenVINO or ONNX Runtime,
             else torch), ``torch``, ``onnx`` or ``openvino`` (:func:`contradict.backends.choose_backend`).
-        precision: the openvino backend's compute precision (``auto``: bf16 where the CPU has it
-            natively, else f32; ``f32``; ``bf16``).
+        precision: the openvino backend's compute precision: ``auto`` (OpenVINO's own choice for the
+            CPU, :class:`contradict.settings.ScoringSettings`), ``f32`` or ``bf16``.
         """
         self.name_or_path = model_name_or_path
         folder = resolve_model_folder(model_name_or_path)  # before loading: fail fast on a missing folder

@@ -56,6 +56,18 @@ class OnnxArtifact:
     def exists(self) -> bool:
         return self.model_path.is_file()
 
+    def labels_and_positions(self) -> tuple[dict[int, str], int]:
+        """``id2label`` and the position limit from the folder's ``config.json``, read as plain JSON
+        so that a runtime serving the export needs neither torch nor transformers."""
+        config = json.loads((self.folder / "config.json").read_text())
+        labels = {int(k): v for k, v in config["id2label"].items()}
+        return labels, int(config.get("max_position_embeddings", 512))
+
+    def scheme(self) -> str:
+        """The file's storage (``training.export_onnx --scheme``): int8 files change some labels, so
+        the runtime info names it."""
+        return str(self.manifest().get("scheme", "unrecorded"))
+
     def manifest(self) -> dict[str, Any]:
         try:
             data = json.loads(self.manifest_path.read_text())

@@ -6,7 +6,6 @@ Imports neither torch nor transformers: the label names and position limit come 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 
@@ -22,9 +21,7 @@ class OnnxBackend:
     name = "onnx"
 
     def __init__(self, artifact: OnnxArtifact, *, num_threads: int | None = None):
-        config = json.loads((artifact.folder / "config.json").read_text())
-        self.id2label = {int(k): v for k, v in config["id2label"].items()}
-        self.max_positions = int(config.get("max_position_embeddings", 512))
+        self.id2label, self.max_positions = artifact.labels_and_positions()
         options = ort.SessionOptions()
         # One forward pass at a time (the batcher's worker, the CLI): parallel within an operator only.
         options.intra_op_num_threads = num_threads or os.cpu_count() or 1
@@ -33,8 +30,7 @@ class OnnxBackend:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.threads = options.intra_op_num_threads
         self.path = artifact.model_path
-        # Which storage (training.export_onnx --scheme): int8 files change some labels, so say it.
-        self.scheme = str(artifact.manifest().get("scheme", "unrecorded"))
+        self.scheme = artifact.scheme()
         self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         self._inputs = {item.name for item in self.session.get_inputs()}
         self._output = self.session.get_outputs()[0].name

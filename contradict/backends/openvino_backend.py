@@ -10,7 +10,6 @@ it chose). Imports neither torch, transformers nor onnxruntime.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Mapping
@@ -20,9 +19,6 @@ import openvino as ov
 
 from contradict.backends.artifact import OnnxArtifact
 
-# ``INFERENCE_PRECISION_HINT`` values: "auto" leaves the plugin's own default (bf16 where native).
-PRECISION_HINTS = {"f32": "f32", "bf16": "bf16"}
-
 
 class OpenVinoBackend:
     """A compiled OpenVINO model over ``model.onnx``, checked fresh by the caller."""
@@ -30,11 +26,9 @@ class OpenVinoBackend:
     name = "openvino"
 
     def __init__(self, artifact: OnnxArtifact, *, num_threads: int | None = None, precision: str = "auto"):
-        config = json.loads((artifact.folder / "config.json").read_text())
-        self.id2label = {int(k): v for k, v in config["id2label"].items()}
-        self.max_positions = int(config.get("max_position_embeddings", 512))
+        self.id2label, self.max_positions = artifact.labels_and_positions()
         self.path = artifact.model_path
-        self.scheme = str(artifact.manifest().get("scheme", "unrecorded"))
+        self.scheme = artifact.scheme()
         self.threads = num_threads or os.cpu_count() or 1
         properties: dict[str, object] = {
             # One forward pass at a time (the batcher's worker, the CLI), all threads inside it.
@@ -42,8 +36,8 @@ class OpenVinoBackend:
             "NUM_STREAMS": 1,
             "INFERENCE_NUM_THREADS": self.threads,
         }
-        if precision != "auto":
-            properties["INFERENCE_PRECISION_HINT"] = PRECISION_HINTS[precision]
+        if precision != "auto":  # "f32" or "bf16"; auto leaves the plugin its own choice
+            properties["INFERENCE_PRECISION_HINT"] = precision
         core = ov.Core()
         self.compiled = core.compile_model(core.read_model(str(self.path)), "CPU", properties)
         self.precision = self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string()  # what it chose
