@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from contradict.backends import Backend, choose_backend, load_backend
+from contradict.backends import Backend, open_backend
 from contradict.labels import CONTRADICTION, CONTRADICTION_COLUMN, ENTAILMENT, LABELS, NEUTRAL, label_indices
 from contradict.settings import SCORING_DEFAULTS, Settings, intra_op_threads
 from contradict.tokens import EncodedPair, PairTokenizer, load_pair_tokenizer, pad_batch
@@ -260,7 +260,7 @@ class NLIScorer:
         num_threads: intra-op threads of the backend; ``None``: one per CPU.
         calibration: overrides the folder's ``calibration.json`` (uncalibrated without one).
         backend: ``auto`` (the ONNX export when it is there and fresh, on OpenVINO or ONNX Runtime,
-            else torch), ``torch``, ``onnx`` or ``openvino`` (:func:`contradict.backends.choose_backend`).
+            else torch), ``torch``, ``onnx`` or ``openvino`` (:func:`contradict.backends.open_backend`).
         precision: the openvino backend's compute precision: ``auto`` (OpenVINO's own choice for the
             CPU, :class:`contradict.settings.ScoringSettings`), ``f32`` or ``bf16``.
         """
@@ -269,9 +269,8 @@ class NLIScorer:
         self.device = device
         self.batch_size = batch_size
         self.max_tokens_per_batch = max_tokens_per_batch
-        chosen = choose_backend(backend, folder, device)
-        self.backend: Backend = load_backend(
-            chosen, model_name_or_path, folder, device=device, num_threads=num_threads, precision=precision
+        self.backend: Backend = open_backend(
+            backend, model_name_or_path, folder, device=device, num_threads=num_threads, precision=precision
         )
         self.tokenizer: PairTokenizer = load_pair_tokenizer(model_name_or_path, folder)
         id2label = self.backend.id2label

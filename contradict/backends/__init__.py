@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -53,14 +53,15 @@ def installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
-def choose_backend(choice: str, folder: Path | None, device: str) -> str:
+def choose_backend(choice: str, folder: Path | None, device: str, skip: Collection[str] = ()) -> str:
     """``torch``, ``openvino`` or ``onnx`` for the ``choice`` of the settings.
 
     ``auto`` takes the first runtime of :data:`EXPORT_RUNTIMES` that can serve exactly this model (a
     CPU device, its package installed, an export whose recorded weights checksum matches the weights
     beside it) and torch otherwise: OpenVINO first because on the CPU measured (README, "Benchmarks":
     an AVX512-BF16 EPYC) it ran 1.04x ONNX Runtime in fp32 and 1.8x in its default bf16. A stale
-    export is logged as a warning and passed over. A forced runtime that cannot serve is an error,
+    export is logged as a warning and passed over, as are the runtimes in ``skip`` (ones that already
+    failed to load this export, :func:`open_backend`). A forced runtime that cannot serve is an error,
     never a silent fall-back.
     """
     if choice not in BACKEND_NAMES:
@@ -69,14 +70,16 @@ def choose_backend(choice: str, folder: Path | None, device: str) -> str:
         return "torch"
     problem = _export_problem(folder, device)
     for runtime, package in EXPORT_RUNTIMES.items():
-        if choice not in ("auto", runtime):
+        if choice not in ("auto", runtime) or runtime in skip:
             continue
         missing = None if installed(package) else f"the {package} package is not installed"
         if problem is None and missing is None:
             return runtime
         if choice == runtime:
             raise BackendUnavailableError(f"backend {runtime} cannot serve: {problem or missing}")
-    if problem is None:
+    if problem is None and skip:
+        problem = f"{', '.join(skip)} could not load it"
+    elif problem is None:
         problem = f"none of {', '.join(sorted(set(EXPORT_RUNTIMES.values())))} is installed"
     if not isinstance(problem, _NotExported):
         logger.warning("not using the ONNX export (%s); scoring with torch", problem)
@@ -101,6 +104,46 @@ def _export_problem(folder: Path | None, device: str) -> str | None:
     except StaleExportError as exc:
         return str(exc)
     return None
+
+
+def open_backend(
+    choice: str,
+    model_name_or_path: str,
+    folder: Path | None,
+    *,
+    device: str,
+    num_threads: int | None,
+    precision: str = "auto",
+) -> Backend:
+    """The backend for the setting's ``choice``, loaded.
+
+    Under ``auto``, a runtime that fails to load the export (a graph OpenVINO cannot compile, a file
+    ONNX Runtime rejects) is logged as a warning and the next one is tried, down to torch: the service
+    starts on the fastest runtime that works. A forced runtime's failure is raised as it is.
+    """
+    failed: list[str] = []
+    while True:
+        chosen = choose_backend(choice, folder, device, skip=failed)
+        try:
+            return load_backend(
+                chosen,
+                model_name_or_path,
+                folder,
+                device=device,
+                num_threads=num_threads,
+                precision=precision,
+            )
+        except Exception as exc:
+            if choice != "auto" or chosen not in EXPORT_RUNTIMES:
+                raise
+            logger.warning(
+                "backend %s could not load %s (%s: %s); trying the next one",
+                chosen,
+                folder,
+                type(exc).__name__,
+                exc,
+            )
+            failed.append(chosen)
 
 
 def load_backend(
@@ -141,4 +184,5 @@ __all__ = [
     "StaleExportError",
     "choose_backend",
     "load_backend",
+    "open_backend",
 ]

@@ -17,6 +17,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from contradict import backends
 from contradict.corpus.segment import Statement
 from contradict.settings import CORPUS_DEFAULTS, Settings
 
@@ -35,6 +36,9 @@ class Embedder:
     """The bi-encoder, loaded on first use and safe to share between threads.
 
     HF fast tokenizers fail when called from two threads at once, so encoding is serialised.
+    ``backend``: ``torch`` runs ``SentenceTransformer.encode``; ``openvino`` runs the same model's
+    forward pass compiled by OpenVINO (:mod:`contradict.corpus.embedder_openvino`), ``auto`` picks it
+    on a CPU device where the package is installed.
     """
 
     def __init__(
@@ -42,32 +46,65 @@ class Embedder:
         path: str | None = CORPUS_DEFAULTS.embedder,
         device: str = CORPUS_DEFAULTS.embedder_device,
         batch_size: int = CORPUS_DEFAULTS.embed_batch_size,
+        backend: str = CORPUS_DEFAULTS.embedder_backend,
+        precision: str = CORPUS_DEFAULTS.embedder_precision,
     ) -> None:
         self.path = path or default_embedder_path()
         self.device = device
         self.batch_size = batch_size
+        self.backend = _embedder_backend(backend, device)
+        self.precision = precision
         self._model = None
+        self._openvino = None
         self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder:
-        """The bi-encoder of ``settings.corpus`` (``embedder``, ``embedder_device``, ``embed_batch_size``)."""
+        """The bi-encoder of ``settings.corpus`` (``embedder``, ``embedder_device``, ``embed_batch_size``,
+        ``embedder_backend``, ``embedder_precision``)."""
         corpus = settings.corpus
-        return cls(corpus.embedder, corpus.embedder_device, corpus.embed_batch_size)
+        return cls(
+            corpus.embedder,
+            corpus.embedder_device,
+            corpus.embed_batch_size,
+            corpus.embedder_backend,
+            corpus.embedder_precision,
+        )
 
     @property
     def identity(self) -> str:
-        """Names the weights for checkpoint fingerprints without hashing 90 MB on every run."""
+        """Names the weights (and how they run) for checkpoint fingerprints without hashing 90 MB on
+        every run: embeddings in another precision may give other candidates."""
         folder = Path(self.path)
         weights = sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin"))
-        return f"{folder.name}:" + ",".join(f"{w.name}={w.stat().st_size}" for w in weights)
+        runtime = "" if self.backend == "torch" else f"@{self.backend}:{self.precision}"
+        return f"{folder.name}{runtime}:" + ",".join(f"{w.name}={w.stat().st_size}" for w in weights)
 
     def _load(self):
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(self.path, device=self.device)
+            if self.backend == "openvino":
+                import torch
+
+                from contradict.corpus.embedder_openvino import OpenVinoSentenceEncoder
+
+                self._openvino = OpenVinoSentenceEncoder(
+                    self._model, num_threads=torch.get_num_threads(), precision=self.precision
+                )
         return self._model
+
+    def _encode_chunk(self, chunk: list[str]) -> np.ndarray:
+        if self._openvino is not None:
+            return self._openvino.encode(chunk, self.batch_size)
+        return self._model.encode(
+            chunk,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
 
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Unit-length float32 embeddings, so inner product is cosine similarity."""
@@ -77,16 +114,22 @@ class Embedder:
             out = np.zeros((len(texts), dimension), dtype=np.float32)
             for start in range(0, len(texts), ENCODE_CHUNK):
                 chunk = list(texts[start : start + ENCODE_CHUNK])
-                out[start : start + len(chunk)] = model.encode(
-                    chunk,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
+                out[start : start + len(chunk)] = self._encode_chunk(chunk)
                 if progress is not None:
                     progress(len(chunk))
         return out
+
+
+def _embedder_backend(choice: str, device: str) -> str:
+    """``torch`` or ``openvino`` for the setting's ``choice``; a forced openvino that cannot run is
+    an error."""
+    available = device == "cpu" and backends.installed("openvino")
+    if choice == "openvino" and not available:
+        reason = f"device is {device!r}" if device != "cpu" else "the openvino package is not installed"
+        raise ValueError(f"embedder_backend openvino cannot run: {reason}")
+    if choice not in ("auto", "torch", "openvino"):
+        raise ValueError(f"unknown embedder_backend {choice!r}; expected auto, torch or openvino")
+    return "openvino" if choice == "openvino" or (choice == "auto" and available) else "torch"
 
 
 @dataclass(frozen=True)

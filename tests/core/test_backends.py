@@ -102,6 +102,27 @@ def test_auto_scores_with_torch_and_says_why_when_no_runtime_is_installed(export
     assert "none of onnxruntime, openvino is installed" in caplog.text
 
 
+def test_auto_falls_back_when_openvino_cannot_compile_the_export(exported_dir, monkeypatch, caplog):
+    """A graph OpenVINO cannot compile (injected: its compile step raises as OpenVINO does) leaves the
+    service on ONNX Runtime under auto, with a warning; forced openvino still fails loudly."""
+    from contradict.backends import openvino_backend
+
+    class RefusingCore(openvino_backend.ov.Core):
+        def compile_model(self, *args, **kwargs):
+            raise RuntimeError("Exception from src/inference/src/cpp/core.cpp: unsupported operation")
+
+    monkeypatch.setattr(openvino_backend.ov, "Core", RefusingCore)
+    with caplog.at_level(logging.WARNING, logger="contradict.backends"):
+        assert NLIScorer(str(exported_dir)).backend.name == "onnx"
+    assert "backend openvino could not load" in caplog.text and "unsupported operation" in caplog.text
+    with pytest.raises(RuntimeError, match="unsupported operation"):
+        NLIScorer(str(exported_dir), backend="openvino")
+    monkeypatch.setattr(contradict.backends, "installed", lambda package: package != "onnxruntime")
+    with caplog.at_level(logging.WARNING, logger="contradict.backends"):
+        assert NLIScorer(str(exported_dir)).backend.name == "torch"
+    assert "openvino could not load it" in caplog.text
+
+
 def test_contradict_backend_forces_one(exported_dir, tiny_model_dir, monkeypatch):
     monkeypatch.setenv("CONTRADICT_MODEL", str(exported_dir))
     monkeypatch.setenv("CONTRADICT_BACKEND", "torch")

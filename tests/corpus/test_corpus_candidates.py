@@ -9,6 +9,7 @@ import pytest
 from contradict.corpus.candidates import CandidateOptions, Embedder, candidate_pairs, find_candidates
 from contradict.corpus.reader import Article
 from contradict.corpus.segment import segment_articles
+from contradict.settings import Settings
 from tests.support.corpus import ARTICLES
 
 
@@ -125,3 +126,56 @@ def test_real_bi_encoder_pairs_statements_about_the_same_fact():
         "Officials said nobody was killed when the bridge collapsed.",
     ) in texts
     assert all(statements[a].article != statements[b].article for a, b in zip(found.a, found.b, strict=True))
+
+
+EMBED_TEXTS = [
+    "The flood killed 12 people.",
+    "Officials said the border is well guarded from both the Afghan and the Tajik side, and patrols "
+    "run day and night.",
+    "Talks resume on Tuesday.",
+    "The museum is open on Mondays, except on public holidays, when it closes early in the afternoon.",
+    "A dog runs.",
+]
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    return Embedder(backend="torch")
+
+
+def test_openvino_f32_embeds_like_sentence_transformers(torch_embedder):
+    """Mixed lengths on purpose: the OpenVINO path sorts by length, so a row put back in the wrong
+    place, or a pooling that counted padding, would show here."""
+    openvino = Embedder(backend="openvino", precision="f32")
+    expected = torch_embedder.encode(EMBED_TEXTS)
+    got = openvino.encode(EMBED_TEXTS)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(openvino.encode(EMBED_TEXTS[2:3]), expected[2:3], atol=1e-5)  # no batch-mates
+
+
+def test_openvino_default_precision_keeps_cosines(torch_embedder):
+    """The default (bf16 where the CPU has it) may differ from torch only slightly (3e-5 measured)."""
+    expected = torch_embedder.encode(EMBED_TEXTS)
+    got = Embedder(backend="openvino").encode(EMBED_TEXTS)
+    np.testing.assert_allclose(got @ got.T, expected @ expected.T, atol=2e-3)
+
+
+def test_embedder_backend_choice_and_identity(monkeypatch):
+    import contradict.backends
+
+    assert Embedder(backend="auto").backend == "openvino"
+    assert Embedder(backend="auto", device="cuda").backend == "torch"
+    # Checkpoints are keyed on the identity: embeddings from another runtime are not reused.
+    assert Embedder(backend="torch").identity != Embedder(backend="openvino").identity
+    monkeypatch.setattr(contradict.backends, "installed", lambda package: package != "openvino")
+    assert Embedder(backend="auto").backend == "torch"
+    with pytest.raises(ValueError, match="openvino package is not installed"):
+        Embedder(backend="openvino")
+    monkeypatch.undo()
+    monkeypatch.setenv("CONTRADICT_CORPUS_EMBEDDER_BACKEND", "torch")
+    assert Embedder.from_settings(Settings()).backend == "torch"
+    monkeypatch.setenv("CONTRADICT_CORPUS_EMBEDDER_BACKEND", "openvino")
+    monkeypatch.setenv("CONTRADICT_CORPUS_EMBEDDER_PRECISION", "f32")
+    embedder = Embedder.from_settings(Settings())
+    assert (embedder.backend, embedder.precision) == ("openvino", "f32")
