@@ -3,10 +3,12 @@
     .venv/bin/python bench/corpus_speed.py                          # shipped model, 100/300/1000/2975
     .venv/bin/python bench/corpus_speed.py --sizes 30,60 --model /path/to/tiny-model   # smoke run
     .venv/bin/python bench/corpus_speed.py --sizes 1000 --backends torch,onnx   # scoring backends
+    .venv/bin/python bench/corpus_speed.py --sizes 300 --backends openvino --embedders torch,openvino
 
-With several ``--backends`` (``CONTRADICT_BACKEND`` of each child) every size runs once per backend,
-and the table gains each backend's end-to-end speed-up over the first one on the same corpus, with a
-check that both scored the same candidate pairs and how many labels differ.
+With several ``--backends`` (``CONTRADICT_BACKEND`` of each child) or ``--embedders``
+(``CONTRADICT_CORPUS_EMBEDDER_BACKEND``) every size runs once per combination, and the table gains
+each one's end-to-end speed-up over the first on the same corpus, with a check that both scored the
+same candidate pairs and how many labels differ.
 
 Articles are real news: the sources of BIG-bench ``factuality_of_summary`` (CNN/DM and XSum), the
 summaries written for them (as short "other outlet" reports), and ../shared/examples/*.txt. Past
@@ -132,13 +134,14 @@ def measure(size: int, model: str, top_k: int | None, min_similarity: float | No
             path, Path(folder) / "out.jsonl", scorer=scorer, embedder=embedder, options=options
         ).run()
     summary = result.summary
+    keys = {
+        f"{row['a']['article']}#{row['a']['sentence']}|{row['b']['article']}#{row['b']['sentence']}": row
+        for row in result.rows
+    }
     return {
-        "backend": scorer.backend.name,
-        "contradiction_keys": sorted(
-            f"{row['a']['article']}#{row['a']['sentence']}|{row['b']['article']}#{row['b']['sentence']}"
-            for row in result.rows
-            if row["is_contradiction"]
-        ),
+        "backend": f"{scorer.backend.name}, embedder {embedder.backend}",
+        "contradiction_keys": sorted(key for key, row in keys.items() if row["is_contradiction"]),
+        "pair_keys": sorted(keys),
         "articles": size,
         "statements": summary["statements"],
         "candidates": summary["candidates"],
@@ -149,9 +152,13 @@ def measure(size: int, model: str, top_k: int | None, min_similarity: float | No
     }
 
 
-def run_child(size: int, args, backend: str | None = None) -> dict:
+def run_child(size: int, args, backend: str | None = None, embedder: str | None = None) -> dict:
     command = [sys.executable, __file__, "--child", str(size), "--model", args.model]
-    env = {**os.environ, "CONTRADICT_BACKEND": backend} if backend else None
+    env = dict(os.environ)
+    if backend:
+        env["CONTRADICT_BACKEND"] = backend
+    if embedder:
+        env["CONTRADICT_CORPUS_EMBEDDER_BACKEND"] = embedder
     if args.top_k:
         command += ["--top-k", str(args.top_k)]
     if args.min_similarity is not None:
@@ -170,11 +177,13 @@ def compare_backends(results: list[dict]) -> None:
         if r is base:
             continue
         only_one = set(base["contradiction_keys"]) ^ set(r["contradiction_keys"])
+        pairs_only_one = len(set(base["pair_keys"]) ^ set(r["pair_keys"]))
         speedup = base["total_s"] / r["total_s"]
         print(
             f"{r['articles']} articles: {r['backend']} {speedup:.2f}x {first} end to end "
             f"(scoring {base['seconds']['score'] / r['seconds']['score']:.2f}x); candidate pairs "
-            f"{'the same' if r['candidates'] == base['candidates'] else 'DIFFER'} ({r['candidates']}); "
+            f"{'the same' if not pairs_only_one else f'DIFFER: {pairs_only_one} in only one'} "
+            f"({r['candidates']} vs {base['candidates']}); "
             f"flagged {len(r['contradiction_keys'])} vs {len(base['contradiction_keys'])}, "
             f"{len(only_one)} pairs flagged by only one"
         )
@@ -215,6 +224,9 @@ def main() -> None:
     parser.add_argument("--top-k", type=int, default=None)
     parser.add_argument("--min-similarity", type=float, default=None)
     parser.add_argument("--backends", default="", help="comma-separated CONTRADICT_BACKEND values")
+    parser.add_argument(
+        "--embedders", default="", help="comma-separated CONTRADICT_CORPUS_EMBEDDER_BACKEND values"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -223,7 +235,8 @@ def main() -> None:
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
         for backend in args.backends.split(",") if args.backends else [None]:
-            results.append(run_child(size, args, backend))
+            for embedder in args.embedders.split(",") if args.embedders else [None]:
+                results.append(run_child(size, args, backend, embedder))
             print(f"{size} articles, {results[-1]['backend']}: {results[-1]['total_s']} s", file=sys.stderr)
     report(results)
 

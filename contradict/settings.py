@@ -153,8 +153,8 @@ class CorpusSettings(BaseModel):
     embedder_precision: Literal["auto", "f32", "bf16"] = Field(
         "auto",
         description="openvino bi-encoder's compute precision: auto = OpenVINO's choice (bf16 on CPUs "
-        "with AVX512-BF16 or AMX: ~3x the rate, cosines within ~3e-5 of torch's); f32 = torch's "
-        "embeddings to ~1e-7",
+        "with AVX512-BF16 or AMX: ~3x the rate; embeddings move by up to ~1e-3 with the batch they are "
+        "padded in); f32 = torch's embeddings to ~1e-7, whatever the batch",
     )
     hnsw_min_statements: int = Field(
         20_000, ge=2, description="from this many statements search with HNSW (approximate) instead of flat"

@@ -67,6 +67,9 @@ def env(monkeypatch, tiny_model_dir):
     monkeypatch.setenv("CONTRADICT_RAY_SHUFFLE_PARTITION_ROWS", "10")
     # Fewer shown than found: the Ray report gets only the top rows and must still say "3 shown of N".
     monkeypatch.setenv("CONTRADICT_CORPUS_REPORT_MAX_PAIRS", "3")
+    # The engines group statements into other bi-encoder batches; in bf16 (OpenVINO's default on CPUs
+    # with AVX512-BF16/AMX) a batch's padding moves embeddings by ~1e-3, so "the same rows" holds in fp32.
+    monkeypatch.setenv("CONTRADICT_CORPUS_EMBEDDER_PRECISION", "f32")
 
 
 def corpus_file(tmp_path: Path) -> Path:
