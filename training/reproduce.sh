@@ -30,12 +30,15 @@
 #   stage 10: the same once more, 3.3.0 labelling the same pairs; 1,500 steps from 3.3.0 (= 3.4.0)
 #   stage 12: from 3.4.0, 2,500 steps over MIX12 (MultiNLI weighted up) with the teacher's soft
 #            labels, no news pairs (= 3.5.0; stage 11, a third self-labelling round, was not shipped)
+#   stage 13: from 3.5.0, 3,000 steps over MIX13 (MIX12 with more MultiNLI and more count/date
+#            edits), the teacher's soft labels (= 3.6.0)
 # On this project's 2-core CPU machines stage 1 takes about 85 min, stage 2 about 75 min, stages 3
 # and 4 about 35-45 min each, stage 5 about 12 min alone, stages 6a and 6b about 40 and 35 min
 # (estimated from ~40 pairs/s alone: 6a ran on a GPU, 6b took 47 min on a shared CPU), stage 7
 # about 51 min (~33 pairs/s), stage 8 about 45-70 min (~36 pairs/s alone), stage 9 about 4 + 12 + 30
 # min (pairs, labels, training; 36 pairs/s alone), stage 10 about 8 + 23 min (labels, training),
 # stage 12 about 26 min in bf16 (54-61 pairs/s on an AVX512-BF16 CPU; fp32 elsewhere, ~1.6x longer),
+# stage 13 about 25 min in bf16 (64 pairs/s on a Xeon with AMX),
 # export about 12 min; on a GPU a few minutes each. Every stage checkpoints and resumes where it
 # stopped when re-run.
 set -euo pipefail
@@ -52,7 +55,7 @@ MIX8=${MIX8:-"vitaminc=1,mnli=4,snli=1,snli_mnli_subset=1,cad=1,conjnli=0.5,mpe=
 COMMON=(--per_device_eval_batch_size 64 --per_device_train_batch_size 32 --weight_decay 0.01
   --lr_scheduler_type linear --train_sampling_strategy group_by_length --logging_steps 50
   --save_strategy steps --report_to none --disable_tqdm true)
-mkdir -p "$RUN/stage1" "$RUN/stage2" "$RUN/stage3" "$RUN/stage4" "$RUN/stage5" "$RUN/stage6a" "$RUN/stage6b" "$RUN/stage7" "$RUN/stage8" "$RUN/stage9" "$RUN/stage10" "$RUN/stage12"
+mkdir -p "$RUN/stage1" "$RUN/stage2" "$RUN/stage3" "$RUN/stage4" "$RUN/stage5" "$RUN/stage6a" "$RUN/stage6b" "$RUN/stage7" "$RUN/stage8" "$RUN/stage9" "$RUN/stage10" "$RUN/stage12" "$RUN/stage13"
 "$PY" -m training.train --output_dir "$RUN/stage1" "${COMMON[@]}" \
   --num_train_epochs 2 --learning_rate 6e-5 --warmup_steps 160 \
   --eval_strategy steps --eval_steps 400 --max_eval_samples 800 --save_steps 200 --save_total_limit 2 \
@@ -119,15 +122,24 @@ self_labelling_stage "$RUN/export8/contradict-minilm-l6-nli" "$RUN/soft-news.jso
 self_labelling_stage "$RUN/export9/contradict-minilm-l6-nli" "$RUN/soft-news-2.jsonl" "$RUN/stage10" 1500 2e-5 51
 "$PY" -m training.export --checkpoint "$RUN/stage10/final" --output "$RUN/export10/contradict-minilm-l6-nli" \
   --version 3.4.0 --calibration_data "$MIX6" --force
-# Stage 12 (3.5.0): MultiNLI weighted up, the teacher's soft labels, no news pairs. It ran with bf16
-# autocast on a CPU with AVX512-BF16 (1.6x fp32 there); a CPU without bf16 units runs it in fp32
-# (bf16 autocast there is 25x slower), which changes the weights slightly.
-STAGE12_PRECISION=()
-if grep -qw -e avx512_bf16 -e amx_bf16 /proc/cpuinfo 2>/dev/null; then STAGE12_PRECISION=(--bf16 true --use_cpu true); fi
+# Stages 12 and 13 ran with bf16 autocast on CPUs with bf16 units (AVX512-BF16 or AMX: 1.4-1.6x fp32
+# there); a CPU without them runs these stages in fp32 (bf16 autocast there is 25x slower), which
+# changes the weights slightly.
+BF16=()
+if grep -qw -e avx512_bf16 -e amx_bf16 /proc/cpuinfo 2>/dev/null; then BF16=(--bf16 true --use_cpu true); fi
+# Stage 12 (3.5.0): MultiNLI weighted up, the teacher's soft labels, no news pairs.
 MIX12=${MIX12:-"vitaminc=1,mnli=6,snli=1,snli_mnli_subset=1.5,cad=1,conjnli=0.5,mpe=0.3,fever=1,fnc1=1,arc=2,emergent=2,fnc1_unrelated=0.4,shuffled=1,edits=1,scale_edits=1,reword_edits=2,fnc1_headlines=0.5"}
 "$PY" -m training.train --output_dir "$RUN/stage12" "${COMMON[@]}" --eval_strategy no --max_eval_samples 1500 \
   --base_model "$RUN/export10/contradict-minilm-l6-nli" --dataset "$MIX12" --soft_labels "$RUN/soft.jsonl" \
   --distill_temperature 2 --distill_alpha 0.7 --max_steps 2500 --learning_rate 2e-5 --warmup_steps 100 \
-  --save_steps 250 --save_total_limit 2 --seed 53 "${STAGE12_PRECISION[@]}" 2>&1 | tee "$RUN/stage12/train.log"
-"$PY" -m training.export --checkpoint "$RUN/stage12/final" --output models/contradict-minilm-l6-nli \
-  --version 3.5.0 --calibration_data "$MIX6" "$@"
+  --save_steps 250 --save_total_limit 2 --seed 53 "${BF16[@]}" 2>&1 | tee "$RUN/stage12/train.log"
+"$PY" -m training.export --checkpoint "$RUN/stage12/final" --output "$RUN/export12/contradict-minilm-l6-nli" \
+  --version 3.5.0 --calibration_data "$MIX6" --force
+# Stage 13 (3.6.0): more MultiNLI and more count/date edits, from 3.5.0.
+MIX13=${MIX13:-"vitaminc=1,mnli=7,snli=1,snli_mnli_subset=2,cad=1,conjnli=0.5,mpe=0.3,fever=1,fnc1=1,arc=2,emergent=2,fnc1_unrelated=0.4,shuffled=1,edits=1.5,scale_edits=2,reword_edits=2,fnc1_headlines=0.5"}
+"$PY" -m training.train --output_dir "$RUN/stage13" "${COMMON[@]}" --eval_strategy no --max_eval_samples 1500 \
+  --base_model "$RUN/export12/contradict-minilm-l6-nli" --dataset "$MIX13" --soft_labels "$RUN/soft.jsonl" \
+  --distill_temperature 2 --distill_alpha 0.7 --max_steps 3000 --learning_rate 2e-5 --warmup_steps 100 \
+  --save_steps 250 --save_total_limit 2 --seed 54 "${BF16[@]}" 2>&1 | tee "$RUN/stage13/train.log"
+"$PY" -m training.export --checkpoint "$RUN/stage13/final" --output models/contradict-minilm-l6-nli \
+  --version 3.6.0 --calibration_data "$MIX6" "$@"
