@@ -441,7 +441,12 @@ class NLIScorer:
         out = np.zeros((len(encoded), len(self.id2label)), dtype=np.float32)
         lengths = [len(item) for item in encoded]
         for batch in self._batches(lengths, batch_size or self.batch_size):
-            features = pad_batch([encoded[i] for i in batch], self.tokenizer.pad_id)
+            features = pad_batch(
+                [encoded[i] for i in batch],
+                self.tokenizer.pad_id,
+                multiple=self.backend.pad_multiple,
+                limit=self.backend.max_positions,
+            )
             out[batch] = self.backend.logits(features)
             if progress is not None:
                 progress(len(batch))

@@ -86,9 +86,17 @@ def load_pair_tokenizer(model_name_or_path: str, folder: Path | None) -> PairTok
     return PairTokenizer(tokenizer=tokenizer, pad_id=int(pad_id or 0), model_max_length=max_length)
 
 
-def pad_batch(encoded: Sequence[EncodedPair], pad_id: int) -> dict[str, np.ndarray]:
-    """Right-padded int64 model inputs of a batch: ``input_ids``, ``attention_mask``, ``token_type_ids``."""
+def pad_batch(
+    encoded: Sequence[EncodedPair], pad_id: int, multiple: int = 1, limit: int | None = None
+) -> dict[str, np.ndarray]:
+    """Right-padded int64 model inputs of a batch: ``input_ids``, ``attention_mask``, ``token_type_ids``.
+
+    ``multiple`` rounds the padded length up (never past ``limit``, the position limit): a runtime
+    that compiles kernels per input shape meets fewer shapes, which can outweigh the extra padding.
+    """
     longest = max(len(item) for item in encoded)
+    rounded = -(-longest // multiple) * multiple
+    longest = max(longest, min(rounded, limit)) if limit is not None else rounded
     ids = np.full((len(encoded), longest), pad_id, dtype=np.int64)
     type_ids = np.zeros((len(encoded), longest), dtype=np.int64)
     mask = np.zeros((len(encoded), longest), dtype=np.int64)

@@ -35,6 +35,7 @@ class Backend(Protocol):
     name: str
     id2label: dict[int, str]
     max_positions: int  # the model's position limit: tokens per pair never exceed it
+    pad_multiple: int  # forward passes are padded to a multiple of this many tokens
 
     def logits(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
         """float32 logits of shape (batch, labels), in the model's own label order."""

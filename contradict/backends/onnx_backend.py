@@ -19,6 +19,7 @@ class OnnxBackend:
     """An ``onnxruntime.InferenceSession`` over ``model.onnx``, checked fresh by the caller."""
 
     name = "onnx"
+    pad_multiple = 1  # exact padding; bucketed shapes were measured on OpenVINO only
 
     def __init__(self, artifact: OnnxArtifact, *, num_threads: int | None = None):
         self.id2label, self.max_positions = artifact.labels_and_positions()

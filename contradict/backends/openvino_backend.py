@@ -24,6 +24,10 @@ class OpenVinoBackend:
     """A compiled OpenVINO model over ``model.onnx``, checked fresh by the caller."""
 
     name = "openvino"
+    # The CPU plugin prepares kernels per input shape; padding each pass to a multiple of 16 tokens
+    # means fewer shapes. Measured (Xeon with AMX, bf16, micro-batches of 32 random pairs in passes
+    # of 8, as the service runs them): 453 / 482 pairs/s against 391 / 436 with exact padding.
+    pad_multiple = 16
 
     def __init__(self, artifact: OnnxArtifact, *, num_threads: int | None = None, precision: str = "auto"):
         self.id2label, self.max_positions = artifact.labels_and_positions()

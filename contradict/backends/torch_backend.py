@@ -14,6 +14,7 @@ class TorchBackend:
     """A ``transformers`` sequence-classification model in eval mode, fp32."""
 
     name = "torch"
+    pad_multiple = 1
 
     def __init__(self, model_name_or_path: str, *, device: str = "cpu", num_threads: int | None = None):
         if num_threads:

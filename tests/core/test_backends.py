@@ -9,6 +9,7 @@ import logging
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
@@ -17,6 +18,7 @@ import contradict.backends
 from contradict.backends import BackendUnavailableError, OnnxArtifact
 from contradict.scorer import NLIScorer
 from contradict.settings import Settings
+from contradict.tokens import pad_batch
 from tests.support.models import assert_export_scores_like_torch, build_varied_model
 from training.export_onnx import export_onnx
 
@@ -73,6 +75,33 @@ def test_openvino_scores_a_tiny_model_like_torch(exported_dir):
         exported_dir, PAIRS, BF16_PROBABILITY_TOLERANCE, backend="openvino", precision="bf16"
     )
     assert bf16_scorer.backend.describe()["precision"] in ("bf16", "f32")  # f32 where not native
+
+
+def test_openvino_pads_each_pass_to_a_multiple_of_16_tokens_and_scores_the_same(exported_dir):
+    scorer = NLIScorer(str(exported_dir), backend="openvino", precision="f32")
+    shapes: list[tuple[int, int]] = []
+    forward = scorer.backend.logits
+
+    def recording(features):
+        shapes.append(features["input_ids"].shape)
+        return forward(features)
+
+    scorer.backend.logits = recording
+    bucketed = scorer.probabilities(PAIRS, batch_size=8)
+    assert shapes and all(width % 16 == 0 for _, width in shapes)
+    scorer.backend.pad_multiple = 1  # exact padding: padded positions are masked, so the same scores
+    np.testing.assert_allclose(bucketed, scorer.probabilities(PAIRS, batch_size=8), atol=1e-5)
+    assert any(width % 16 for _, width in shapes[len(shapes) // 2 :])
+
+
+def test_pad_batch_rounds_up_but_never_past_the_position_limit(exported_dir):
+    tokenizer = NLIScorer(str(exported_dir), backend="torch").tokenizer
+    encoded = tokenizer.encode([("The bridge opened in March.", "Engineers found cracks in two pillars.")])
+    length = len(encoded[0])
+    assert pad_batch(encoded, 0)["input_ids"].shape[1] == length
+    assert pad_batch(encoded, 0, multiple=16)["input_ids"].shape[1] == -(-length // 16) * 16
+    assert pad_batch(encoded, 0, multiple=64, limit=length + 1)["attention_mask"].shape[1] == length + 1
+    assert pad_batch(encoded, 0, multiple=16)["attention_mask"].sum() == length
 
 
 def test_the_export_records_the_weights_it_came_from(exported_dir):
