@@ -126,14 +126,7 @@ def open_backend(
     while True:
         chosen = choose_backend(choice, folder, device, skip=failed)
         try:
-            return load_backend(
-                chosen,
-                model_name_or_path,
-                folder,
-                device=device,
-                num_threads=num_threads,
-                precision=precision,
-            )
+            return _load(chosen, model_name_or_path, folder, device, num_threads, precision)
         except Exception as exc:
             if choice != "auto" or chosen not in EXPORT_RUNTIMES:
                 raise
@@ -147,25 +140,17 @@ def open_backend(
             failed.append(chosen)
 
 
-def load_backend(
-    name: str,
-    model_name_or_path: str,
-    folder: Path | None,
-    *,
-    device: str,
-    num_threads: int | None,
-    precision: str = "auto",
-) -> Backend:
-    """Load the backend :func:`choose_backend` chose (``precision``: the openvino backend's)."""
+def _load(name: str, model: str, folder: Path | None, device: str, threads: int | None, hint: str) -> Backend:
+    """Load the backend :func:`choose_backend` chose (``hint``: the openvino backend's precision)."""
     if name in EXPORT_RUNTIMES:
         assert folder is not None  # choose_backend only picks an export runtime for a local folder
         if name == "openvino":
             from contradict.backends.openvino_backend import OpenVinoBackend
 
-            return OpenVinoBackend(OnnxArtifact(folder), num_threads=num_threads, precision=precision)
+            return OpenVinoBackend(OnnxArtifact(folder), num_threads=threads, precision=hint)
         from contradict.backends.onnx_backend import OnnxBackend
 
-        return OnnxBackend(OnnxArtifact(folder), num_threads=num_threads)
+        return OnnxBackend(OnnxArtifact(folder), num_threads=threads)
     if importlib.util.find_spec("torch") is None:
         raise BackendUnavailableError(
             "torch is not installed and the model has no usable ONNX export "
@@ -173,7 +158,7 @@ def load_backend(
         )
     from contradict.backends.torch_backend import TorchBackend
 
-    return TorchBackend(model_name_or_path, device=device, num_threads=num_threads)
+    return TorchBackend(model, device=device, num_threads=threads)
 
 
 __all__ = [
@@ -184,6 +169,5 @@ __all__ = [
     "OnnxArtifact",
     "StaleExportError",
     "choose_backend",
-    "load_backend",
     "open_backend",
 ]
