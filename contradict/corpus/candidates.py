@@ -123,12 +123,12 @@ class Embedder:
 def _embedder_backend(choice: str, device: str) -> str:
     """``torch`` or ``openvino`` for the setting's ``choice``; a forced openvino that cannot run is
     an error."""
+    if choice not in ("auto", "torch", "openvino"):
+        raise ValueError(f"unknown embedder_backend {choice!r}; expected auto, torch or openvino")
     available = device == "cpu" and backends.installed("openvino")
     if choice == "openvino" and not available:
         reason = f"device is {device!r}" if device != "cpu" else "the openvino package is not installed"
         raise ValueError(f"embedder_backend openvino cannot run: {reason}")
-    if choice not in ("auto", "torch", "openvino"):
-        raise ValueError(f"unknown embedder_backend {choice!r}; expected auto, torch or openvino")
     return "openvino" if choice == "openvino" or (choice == "auto" and available) else "torch"
 
 
