@@ -20,6 +20,21 @@ import openvino as ov
 from contradict.backends.artifact import OnnxArtifact
 
 
+def compile_for_cpu(model: str | ov.Model, threads: int, precision: str) -> tuple[ov.CompiledModel, str]:
+    """``model`` (a file or a converted model) compiled for one forward pass at a time (the batcher's
+    worker, the CLI, the bi-encoder) with all ``threads`` inside it, and the precision the plugin
+    chose: ``f32`` or ``bf16`` as asked, ``auto`` leaves it its own choice."""
+    properties: dict[str, object] = {
+        "PERFORMANCE_HINT": "LATENCY",
+        "NUM_STREAMS": 1,
+        "INFERENCE_NUM_THREADS": threads,
+    }
+    if precision != "auto":
+        properties["INFERENCE_PRECISION_HINT"] = precision
+    compiled = ov.Core().compile_model(model, "CPU", properties)
+    return compiled, compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
+
+
 class OpenVinoBackend:
     """A compiled OpenVINO model over ``model.onnx``, checked fresh by the caller."""
 
@@ -34,17 +49,7 @@ class OpenVinoBackend:
         self.path = artifact.model_path
         self.scheme = artifact.scheme()
         self.threads = num_threads or os.cpu_count() or 1
-        properties: dict[str, object] = {
-            # One forward pass at a time (the batcher's worker, the CLI), all threads inside it.
-            "PERFORMANCE_HINT": "LATENCY",
-            "NUM_STREAMS": 1,
-            "INFERENCE_NUM_THREADS": self.threads,
-        }
-        if precision != "auto":  # "f32" or "bf16"; auto leaves the plugin its own choice
-            properties["INFERENCE_PRECISION_HINT"] = precision
-        core = ov.Core()
-        self.compiled = core.compile_model(core.read_model(str(self.path)), "CPU", properties)
-        self.precision = self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string()  # what it chose
+        self.compiled, self.precision = compile_for_cpu(str(self.path), self.threads, precision)
         self._inputs = {port.get_any_name() for port in self.compiled.inputs}
         self._requests = threading.local()  # an infer request is not safe to share between threads
 

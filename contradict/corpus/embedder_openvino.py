@@ -17,6 +17,8 @@ import numpy as np
 import openvino as ov
 import torch
 
+from contradict.backends.openvino_backend import compile_for_cpu
+
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -53,15 +55,7 @@ class OpenVinoSentenceEncoder:
             for category in (torch.jit.TracerWarning, DeprecationWarning, FutureWarning):
                 warnings.simplefilter("ignore", category)
             converted = ov.convert_model(wrapper, example_input=tuple(example[name] for name in self.names))
-        properties: dict[str, object] = {
-            "PERFORMANCE_HINT": "LATENCY",
-            "NUM_STREAMS": 1,
-            "INFERENCE_NUM_THREADS": num_threads,
-        }
-        if precision != "auto":
-            properties["INFERENCE_PRECISION_HINT"] = precision
-        self.compiled = ov.Core().compile_model(converted, "CPU", properties)
-        self.precision = self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
+        self.compiled, self.precision = compile_for_cpu(converted, num_threads, precision)
         self.dimension = int(model.get_embedding_dimension())
         self._request = self.compiled.create_infer_request()  # callers serialise (Embedder's lock)
 
