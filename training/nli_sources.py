@@ -297,9 +297,13 @@ def stance_windows(
 
 @functools.cache
 def _embedder():
+    """sentence-transformers in fp32, whatever runtime the corpus scan defaults to on this machine:
+    the windows are training and test data, so they must not move with the CPU's bf16 support (an
+    OpenVINO bf16 embedder picks another window for a few near-tied sentences, and the kept teacher
+    array then no longer matches the recomputed pairs)."""
     from contradict.corpus.candidates import Embedder
 
-    return Embedder()
+    return Embedder(backend="torch")
 
 
 def default_embed(texts: list[str]) -> np.ndarray:
@@ -510,6 +514,13 @@ def read_reword_edits(root: Path) -> Splits:
     return _edits_of_train_sentences(root, "reword_edits", reword_edits_of)
 
 
+def read_generalise_edits(root: Path) -> Splits:
+    """:mod:`training.generalise_edits`: a noun, place, unit or share restated at another grain."""
+    from training.generalise_edits import generalise_edits_of
+
+    return _edits_of_train_sentences(root, "generalise_edits", generalise_edits_of)
+
+
 ARC_HELD_OUT_PER_MILLE = 100  # ARC train bodies whose stable bucket is below it validate
 
 
@@ -570,6 +581,9 @@ SOURCES: dict[str, Source] = {
     "scale_edits": Source(".", read_scale_edits, "the edited sources' terms (rule-made)"),
     "reword_edits": Source(
         ".", read_reword_edits, "WordNet 3.0 licence + the edited sources' terms (rule-made)"
+    ),
+    "generalise_edits": Source(
+        ".", read_generalise_edits, "WordNet 3.0 licence + the edited sources' terms (rule-made)"
     ),
     "arc": Source("arc_stance", read_arc, "not stated"),
     "emergent": Source("emergent", read_emergent, "not stated"),

@@ -625,3 +625,16 @@ def test_missing_folder_error_names_the_folder(tmp_path, monkeypatch):
     assert nli_sources.data_root() == tmp_path
     with pytest.raises(FileNotFoundError, match="CONTRADICT_NLI_DATA.*fnc1_train"):
         load_nli_dataset("fnc1")
+
+
+def test_stance_windows_embed_with_sentence_transformers_whatever_the_corpus_default():
+    """The windows are training and test data: an OpenVINO bf16 embedder (the corpus scan's default on
+    CPUs with bf16) picks other windows for near-tied sentences, so the kept teacher array would no
+    longer match the recomputed pairs on such a machine."""
+    nli_sources._embedder.cache_clear()
+    try:
+        embedder = nli_sources._embedder()
+        assert embedder.backend == "torch"
+        assert "@" not in embedder.identity  # no runtime suffix: sentence-transformers itself
+    finally:
+        nli_sources._embedder.cache_clear()
