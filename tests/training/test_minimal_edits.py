@@ -30,6 +30,20 @@ def lexicon() -> wordnet.Lexicon:
     return wordnet.read_lexicon(WORDNET)
 
 
+class AnyNoun(dict):
+    """A noun map that knows every word."""
+
+    def __init__(self, general: str) -> None:
+        super().__init__()
+        self.general = general
+
+    def __contains__(self, word: object) -> bool:
+        return word != self.general
+
+    def __getitem__(self, word: str) -> str:
+        return self.general
+
+
 def edits_by_kind(sentence: str, lexicon: wordnet.Lexicon, seed: int = 0) -> dict[str, list[Edit]]:
     found: dict[str, list[Edit]] = {}
     for edit in edits_of(sentence, lexicon, random.Random(seed)):
@@ -255,12 +269,16 @@ def test_build_edits_caps_each_kind_excludes_given_sentences_and_is_deterministi
     assert any(edit.hypothesis in sentences for edit in contradictions)  # both directions
 
 
-@pytest.mark.parametrize("name", ["edits", "scale_edits", "reword_edits"])
+@pytest.mark.parametrize("name", ["edits", "scale_edits", "reword_edits", "generalise_edits"])
 def test_the_edits_sources_are_train_only_and_built_from_train_sentences(lexicon, monkeypatch, name):
     from tests.training.test_nli_sources import bag_of_words
+    from training import generalise_edits
 
     monkeypatch.setattr(nli_sources, "default_embed", bag_of_words)
     monkeypatch.setattr(minimal_edits, "default_lexicon", lambda: lexicon)
+    # The fixture sentences name no rifles or senators: every common noun generalises to "item" here.
+    every_noun = wordnet.Nouns(general=AnyNoun("item"))
+    monkeypatch.setattr(generalise_edits, "default_nouns", lambda: every_noun)
     splits = read_source(name, root=NLI)
     assert list(splits) == ["train"]
     rows = splits["train"]

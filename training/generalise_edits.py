@@ -1,0 +1,195 @@
+"""Restatements that keep a fact true in other words: a more general noun or place, another unit,
+a share said in words. Labelled by the taxonomy or by arithmetic, in both directions.
+
+Why: model 3.6.0 still reads many true restatements as contradiction, with high confidence: "arrested
+in Lyon" vs "arrested in France" (0.97), "1.2 kilometres long" vs "1,200 metres long" (0.95), "a
+church" vs "a building" (0.77) (behaviour suite, places, numbers and hypernym failures). Natural NLI
+data rarely holds one sentence twice with only the grain of one word changed, while VitaminC's
+revision pairs teach that a changed word is a changed fact. These rules write the pairs where the
+change keeps the fact, and the reverse direction, where it does not follow:
+
+==============  ==========================================================================  =====
+kind            change                                                                      label
+==============  ==========================================================================  =====
+hypernym        a common noun -> its nearest everyday category in WordNet ("a rifle" ->     E
+                "a gun", "the senator" -> "the politician")
+hyponym         the same pair read backwards: the general statement does not say which      N
+place_region    "in Kabul" -> "in Afghanistan" (WordNet: a city and what it is part of)     E
+place_within    ... backwards: "in Afghanistan" does not say "in Kabul"                     N
+unit            "12 kilometres" <-> "12,000 metres", "3 hours" <-> "180 minutes",           E
+                "2 weeks" <-> "14 days", "5 million" <-> "5,000,000", either direction
+unit_changed    the same with the converted value off by a factor ("12 kilometres" vs       C
+                "1,200 metres")
+share           "62 percent of voters" -> "more than half of voters" (and "less than half":  E / C
+                C); values within 5 points of 50 are skipped
+==============  ==========================================================================  =====
+
+Nouns and places are only generalised in sentences with no negation or quantifier that would turn
+the entailment around ("No rifle was found" does not entail "No gun was found"). Same rules as the
+other edit sets: train-split sentences, one change each, behaviour suite sentences dropped
+(:func:`training.minimal_edits.build_edits`).
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import re
+
+from contradict.labels import CONTRADICTION, ENTAILMENT, NEUTRAL
+from training.minimal_edits import Edit, words
+from training.wordnet import Lexicon, Nouns, read_nouns, wordnet_folder
+
+# Words that make a context downward-entailing or otherwise not a plain statement of fact.
+NOT_UPWARD = words(
+    "not no never none nobody nothing neither nor without every all each any few only if unless whether "
+    "n't cannot than"
+)
+FOLLOWERS = words(
+    "of in on at to for with by from near after during before was is were are has had have that which "
+    "who and but when while as"
+)
+NOUN_AFTER_DETERMINER = re.compile(
+    r"\b(a|an|the|his|her|their|its|our)\s+([a-z]+)(?=\s*[.,;:!?]|\s*$|\s+(\w+))", re.IGNORECASE
+)
+PLACE = re.compile(r"\b(in|near|from|outside|across)\s+([A-Z][a-z]+)\b")
+NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+UNITS = {  # unit -> (smaller unit, factor)
+    "kilometres": ("metres", 1000),
+    "kilometers": ("meters", 1000),
+    "kilograms": ("grams", 1000),
+    "tonnes": ("kilograms", 1000),
+    "hours": ("minutes", 60),
+    "days": ("hours", 24),
+    "weeks": ("days", 7),
+    "years": ("months", 12),
+    "million": ("", 1_000_000),
+    "billion": ("million", 1000),
+}
+UNIT_PATTERN = re.compile(NUMBER + r"\s+(" + "|".join(UNITS) + r")\b")
+SHARE = re.compile(r"(\w+\s+)?" + NUMBER + r"\s*(?:percent|per cent|%)\s+of\b")
+# A share behind one of these is a bound or an estimate, not the value itself.
+SHARE_QUALIFIERS = words("about nearly almost over than to around roughly some up least most approximately")
+
+
+@functools.cache
+def default_nouns() -> Nouns:
+    return read_nouns(wordnet_folder())
+
+
+def _upward(sentence: str) -> bool:
+    return not any(word.lower() in NOT_UPWARD for word in re.findall(r"[A-Za-z']+", sentence)) and (
+        "n't" not in sentence
+    )
+
+
+def _article(word: str, like: str) -> str:
+    """``a``/``an`` before ``word`` when ``like`` was an indefinite article; other determiners stay."""
+    if like.lower() not in ("a", "an"):
+        return like
+    article = "an" if word[:1].lower() in "aeiou" else "a"
+    return article.capitalize() if like[:1].isupper() else article
+
+
+def noun_edits(sentence: str, nouns: Nouns, rng: random.Random) -> list[Edit]:
+    """ "The police found a rifle." -> "The police found a gun." (E), and backwards (N)."""
+    if not _upward(sentence):
+        return []
+    options = [
+        match
+        for match in NOUN_AFTER_DETERMINER.finditer(sentence)
+        if match.group(2) in nouns.general and (match.group(3) is None or match.group(3).lower() in FOLLOWERS)
+    ]
+    if not options:
+        return []
+    match = rng.choice(options)
+    general = nouns.general[match.group(2)]
+    edited = (
+        sentence[: match.start()] + f"{_article(general, match.group(1))} {general}" + sentence[match.end() :]
+    )
+    return [Edit(sentence, edited, ENTAILMENT, "hypernym"), Edit(edited, sentence, NEUTRAL, "hyponym")]
+
+
+def place_edits(sentence: str, nouns: Nouns, rng: random.Random) -> list[Edit]:
+    """ "The suspect was arrested in Kabul." -> "... in Afghanistan." (E), and backwards (N)."""
+    if not _upward(sentence):
+        return []
+    options = [match for match in PLACE.finditer(sentence) if match.group(2) in nouns.region]
+    if not options:
+        return []
+    match = rng.choice(options)
+    region = nouns.region[match.group(2)]
+    if region in sentence:
+        return []
+    edited = sentence[: match.start(2)] + region + sentence[match.end(2) :]
+    return [
+        Edit(sentence, edited, ENTAILMENT, "place_region"),
+        Edit(edited, sentence, NEUTRAL, "place_within"),
+    ]
+
+
+def _value(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _format(value: float) -> str:
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def unit_edits(sentence: str, rng: random.Random) -> list[Edit]:
+    """ "The bridge is 1.2 kilometres long." <-> "The bridge is 1,200 metres long." (E); the converted
+    value off by a factor of 10 or 2 (C)."""
+    matches = list(UNIT_PATTERN.finditer(sentence))
+    if not matches:
+        return []
+    match = rng.choice(matches)
+    value, unit = _value(match.group(1)), match.group(2)
+    smaller, factor = UNITS[unit]
+    converted = value * factor
+    if converted >= 10**12:
+        return []
+
+    def said(amount: float) -> str:
+        return f"{_format(amount)} {smaller}".rstrip()
+
+    same = sentence[: match.start()] + said(converted) + sentence[match.end() :]
+    wrong = (
+        sentence[: match.start()]
+        + said(converted * rng.choice((0.1, 0.5, 2.0, 10.0)))
+        + sentence[match.end() :]
+    )
+    entailed = Edit(sentence, same, ENTAILMENT, "unit")
+    if rng.random() < 0.5:
+        entailed = Edit(same, sentence, ENTAILMENT, "unit")
+    return [entailed, Edit(sentence, wrong, CONTRADICTION, "unit_changed")]
+
+
+def share_edits(sentence: str, rng: random.Random) -> list[Edit]:
+    """ "62 percent of voters backed it." -> "More than half of voters backed it." (E) / "less than
+    half" (C)."""
+    match = SHARE.search(sentence)
+    if match is None or (match.group(1) or "").strip().lower() in SHARE_QUALIFIERS:
+        return []
+    value = _value(match.group(2))
+    if abs(value - 50) <= 5 or value > 100:
+        return []
+    phrase, label = rng.choice((("more than half of", value > 50), ("less than half of", value < 50)))
+    start = match.start(2)
+    if start == 0:
+        phrase = phrase.capitalize()
+    edited = sentence[:start] + phrase + sentence[match.end() :]
+    return [Edit(sentence, edited, ENTAILMENT if label else CONTRADICTION, "share")]
+
+
+def generalise_edits_of(sentence: str, lexicon: Lexicon | None, rng: random.Random) -> list[Edit]:
+    """Every rule's edits of one sentence (the rule-set signature of :func:`build_edits`; the WordNet
+    noun taxonomy is read once, cached)."""
+    nouns = default_nouns()
+    return [
+        *noun_edits(sentence, nouns, rng),
+        *place_edits(sentence, nouns, rng),
+        *unit_edits(sentence, rng),
+        *share_edits(sentence, rng),
+    ]
