@@ -14,8 +14,14 @@ kind            change                                                          
 hypernym        a common noun -> its nearest everyday category in WordNet ("a rifle" ->     E
                 "a gun", "the senator" -> "the politician")
 hyponym         the same pair read backwards: the general statement does not say which      N
+cohyponym       the noun -> another noun of its category ("a rifle" -> "a pistol"), not for  C
+                people or bodies (a man can be a nurse); without it the pairs above taught
+                "another noun follows" (stage 16: "won by Brazil" -> "by Argentina" read E)
 place_region    "in Kabul" -> "in Afghanistan" (WordNet: a city and what it is part of)     E
 place_within    ... backwards: "in Afghanistan" does not say "in Kabul"                     N
+place_moved     the city -> a city in another country or state ("in Kabul" -> "in Lyon"):   C
+                one event, one place; without it the pairs above taught "another place
+                name follows" (stage 16: "headquartered in Munich" -> "in Hamburg" read E)
 unit            "12 kilometres" <-> "12,000 metres", "3 hours" <-> "180 minutes",           E
                 "2 weeks" <-> "14 days", "5 million" <-> "5,000,000", either direction
 unit_changed    the same with the converted value off by a factor ("12 kilometres" vs       C
@@ -48,6 +54,11 @@ NOT_UPWARD = words(
 FOLLOWERS = words(
     "of in on at to for with by from near after during before was is were are has had have that which "
     "who and but when while as"
+)
+# Categories whose members can be the same thing at once ("the man" and "the nurse"): no sibling swap.
+NO_SIBLINGS = words(
+    "person politician leader official scientist artist musician athlete player soldier criminal worker "
+    "team company business institution organization disease illness"
 )
 NOUN_AFTER_DETERMINER = re.compile(
     r"\b(a|an|the|his|her|their|its|our)\s+([a-z]+)(?=\s*[.,;:!?]|\s*$|\s+(\w+))", re.IGNORECASE
@@ -103,11 +114,19 @@ def noun_edits(sentence: str, nouns: Nouns, rng: random.Random) -> list[Edit]:
     if not options:
         return []
     match = rng.choice(options)
-    general = nouns.general[match.group(2)]
-    edited = (
-        sentence[: match.start()] + f"{_article(general, match.group(1))} {general}" + sentence[match.end() :]
-    )
-    return [Edit(sentence, edited, ENTAILMENT, "hypernym"), Edit(edited, sentence, NEUTRAL, "hyponym")]
+    noun, general = match.group(2), nouns.general[match.group(2)]
+
+    def said_as(word: str) -> str:
+        return (
+            sentence[: match.start()] + f"{_article(word, match.group(1))} {word}" + sentence[match.end() :]
+        )
+
+    edited = said_as(general)
+    edits = [Edit(sentence, edited, ENTAILMENT, "hypernym"), Edit(edited, sentence, NEUTRAL, "hyponym")]
+    siblings = nouns.siblings(noun)
+    if general not in NO_SIBLINGS and siblings:
+        edits.append(Edit(sentence, said_as(rng.choice(siblings)), CONTRADICTION, "cohyponym"))
+    return edits
 
 
 def place_edits(sentence: str, nouns: Nouns, rng: random.Random) -> list[Edit]:
@@ -122,10 +141,17 @@ def place_edits(sentence: str, nouns: Nouns, rng: random.Random) -> list[Edit]:
     if region in sentence:
         return []
     edited = sentence[: match.start(2)] + region + sentence[match.end(2) :]
-    return [
+    edits = [
         Edit(sentence, edited, ENTAILMENT, "place_region"),
         Edit(edited, sentence, NEUTRAL, "place_within"),
     ]
+    elsewhere = [
+        city for city, other in sorted(nouns.region.items()) if other != region and city not in sentence
+    ]
+    if elsewhere:
+        moved = sentence[: match.start(2)] + rng.choice(elsewhere) + sentence[match.end(2) :]
+        edits.append(Edit(sentence, moved, CONTRADICTION, "place_moved"))
+    return edits
 
 
 def _value(text: str) -> float:

@@ -12,6 +12,7 @@ of a word's fourth sense ("light" as in "not heavy" vs "not dark") would make fa
 
 from __future__ import annotations
 
+import functools
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -127,6 +128,31 @@ class Nouns:
 
     general: dict[str, str] = field(default_factory=dict)
     region: dict[str, str] = field(default_factory=dict)
+    # noun -> the words between it and its category ("rifle" -> {"firearm"}): not its siblings
+    above: dict[str, frozenset[str]] = field(default_factory=dict)
+    # nouns met in WordNet's sense-tagged corpus: everyday words
+    common: frozenset[str] = frozenset()
+
+    @functools.cached_property
+    def members(self) -> dict[str, list[str]]:
+        """category -> the nouns under it, sorted ("gun" -> ["pistol", "rifle", ...])."""
+        found: dict[str, list[str]] = {}
+        for noun, category in sorted(self.general.items()):
+            found.setdefault(category, []).append(noun)
+        return found
+
+    def siblings(self, noun: str) -> list[str]:
+        """Nouns of the same category that are neither above nor below ``noun`` ("rifle": "pistol",
+        not "firearm")."""
+        above = self.above.get(noun, frozenset())
+        return [
+            other
+            for other in self.members.get(self.general.get(noun, ""), ())
+            if other != noun
+            and other in self.common
+            and other not in above
+            and noun not in self.above.get(other, ())
+        ]
 
 
 def ordered_words(text: str) -> tuple[str, ...]:
@@ -152,8 +178,20 @@ PLACE_KINDS = ("city", "town", "port", "capital", "national_capital", "state_cap
 REGION_KINDS = ("country", "nation", "state", "continent", "province", "kingdom", "republic")
 
 
-def read_nouns(folder: Path, max_depth: int = 6) -> Nouns:
-    """:class:`Nouns` from ``data.noun`` / ``index.noun``: only first senses, single words.
+def common_lemmas(index_file: Path, min_tagged: int) -> Iterator[str]:
+    """Lemmas with at least ``min_tagged`` senses met in WordNet's sense-tagged corpus (an index line's
+    ``tagsense_cnt``): a lemma never met there is a rare word ("pelvimeter")."""
+    for line in _data_lines(index_file):
+        parts = line.split()
+        pointer_count = int(parts[3])
+        if int(parts[4 + pointer_count + 1]) >= min_tagged:
+            yield parts[0]
+
+
+def read_nouns(folder: Path, max_depth: int = 6, min_tagged: int = 1) -> Nouns:
+    """:class:`Nouns` from ``data.noun`` / ``index.noun``: only first senses, single words; siblings only
+    among nouns with ``min_tagged`` senses met in the tagged corpus (rare ones made "flying a
+    pelvimeter").
 
     A common noun maps to the first :data:`CATEGORIES` word met going up its hypernyms (at most
     ``max_depth`` steps, breadth first); a capitalised instance of a city-like synset maps to what it
@@ -177,22 +215,24 @@ def read_nouns(folder: Path, max_depth: int = 6) -> Nouns:
     def lower_words(offset: str) -> set[str]:
         return {word.lower() for word in words_of.get(offset, ())}
 
-    nouns = Nouns()
+    nouns = Nouns(common=frozenset(common_lemmas(folder / "index.noun", min_tagged)))
     for lemma, offsets in first_sense.items():
         if "_" in lemma or lemma in CATEGORY_RANK or not offsets:
             continue
         (offset,) = offsets
         if offset in kinds:  # a named instance, not a common noun
             continue
-        frontier, found = [offset], None
+        frontier, found, above = [offset], None, set()
         for _ in range(max_depth):
             frontier = [parent for node in frontier for parent in parents.get(node, ())]
             hits = [word for node in frontier for word in lower_words(node) if word in CATEGORY_RANK]
             if hits:
                 found = min(hits, key=CATEGORY_RANK.__getitem__)
                 break
+            above.update(word for node in frontier for word in lower_words(node))
         if found is not None:
             nouns.general[lemma] = found
+            nouns.above[lemma] = frozenset(above)
     places: dict[str, set[str]] = {}
     for offset, types in kinds.items():
         if not lower_words_set_hit(types, lower_words, PLACE_KINDS):

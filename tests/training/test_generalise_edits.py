@@ -24,20 +24,27 @@ def nouns() -> wordnet.Nouns:
 
 def test_nouns_generalise_to_the_nearest_everyday_category_and_places_to_their_country(nouns):
     # rifle -> firearm -> gun -> weapon: "gun" is the nearest category; categories are not sources
-    assert nouns.general == {"rifle": "gun", "firearm": "gun", "senator": "politician"}
+    assert nouns.general == {"rifle": "gun", "pistol": "gun", "firearm": "gun", "senator": "politician"}
+    # siblings share the category but neither is above the other: a rifle is a firearm, not a pistol
+    assert (nouns.siblings("rifle"), nouns.siblings("firearm")) == (["pistol"], [])
     # Kabul is an instance of a city and part of an instance of an Asian_country; Portland is in two
     # states (two synsets), so it is left out
-    assert nouns.region == {"Kabul": "Afghanistan"}
+    assert nouns.region == {"Kabul": "Afghanistan", "Lyon": "France"}
 
 
-def test_noun_generalised_is_entailed_and_the_reverse_is_neutral(nouns):
+def test_noun_generalised_is_entailed_the_reverse_neutral_and_a_sibling_contradicts(nouns):
     edits = noun_edits("Police found a rifle in the car.", nouns, random.Random(0))
     assert [(e.premise, e.hypothesis, e.label, e.kind) for e in edits] == [
         ("Police found a rifle in the car.", "Police found a gun in the car.", ENTAILMENT, "hypernym"),
         ("Police found a gun in the car.", "Police found a rifle in the car.", NEUTRAL, "hyponym"),
+        ("Police found a rifle in the car.", "Police found a pistol in the car.", CONTRADICTION, "cohyponym"),
     ]
+    # people: a senator can also be many other things, so no sibling swap
     edits = noun_edits("An aide said the senator had left.", nouns, random.Random(0))
-    assert edits[0].hypothesis == "An aide said the politician had left."
+    assert [(e.hypothesis, e.kind) for e in edits] == [
+        ("An aide said the politician had left.", "hypernym"),
+        ("An aide said the senator had left.", "hyponym"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -54,11 +61,12 @@ def test_nouns_are_left_alone_where_the_entailment_would_not_hold(nouns, sentenc
     assert noun_edits(sentence, nouns, random.Random(0)) == []
 
 
-def test_place_in_its_country_is_entailed_and_the_reverse_is_neutral(nouns):
+def test_place_in_its_country_is_entailed_the_reverse_neutral_and_another_city_contradicts(nouns):
     edits = place_edits("The suspect was arrested in Kabul on Monday.", nouns, random.Random(0))
     assert [(e.hypothesis, e.label, e.kind) for e in edits] == [
         ("The suspect was arrested in Afghanistan on Monday.", ENTAILMENT, "place_region"),
         ("The suspect was arrested in Kabul on Monday.", NEUTRAL, "place_within"),
+        ("The suspect was arrested in Lyon on Monday.", CONTRADICTION, "place_moved"),
     ]
     assert place_edits("The suspect was never in Kabul.", nouns, random.Random(0)) == []
 
