@@ -12,8 +12,9 @@ import os
 import platform
 from pathlib import Path
 
-# Instruction-set flags that decide the model's speed on CPU, in /proc/cpuinfo's spelling.
-SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+# Instruction-set flags that decide the model's speed on CPU, in /proc/cpuinfo's spelling; the bf16
+# ones also decide the default OpenVINO precision (contradict.backends.openvino_backend).
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
 
 
 def cpu_flags(cpuinfo: str) -> set[str]:

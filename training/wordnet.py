@@ -1,4 +1,4 @@
-"""Princeton WordNet 3.0's antonyms and synonyms, read from its own database files.
+"""Princeton WordNet 3.0's antonyms, synonyms and noun taxonomy, read from its own database files.
 
 Why WordNet: the minimal-edit pairs (:mod:`training.minimal_edits`) need word pairs whose swap has a
 known effect on meaning, far more of them than anyone would write by hand, from a source that is not
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -196,7 +196,7 @@ def read_nouns(folder: Path, max_depth: int = 6, min_tagged: int = 1) -> Nouns:
     A common noun maps to the first :data:`CATEGORIES` word met going up its hypernyms (at most
     ``max_depth`` steps, breadth first); a capitalised instance of a city-like synset maps to what it
     is a part of (``#p``), when that is a country, state or continent."""
-    first_sense = {lemma: offsets for lemma, offsets in frequent_senses(folder / "index.noun", 1).items()}
+    first_sense = frequent_senses(folder / "index.noun", 1)
     words_of: dict[str, list[str]] = {}
     parents: dict[str, list[str]] = {}
     kinds: dict[str, list[str]] = {}  # instance hypernyms
@@ -235,12 +235,12 @@ def read_nouns(folder: Path, max_depth: int = 6, min_tagged: int = 1) -> Nouns:
             nouns.above[lemma] = frozenset(above)
     places: dict[str, set[str]] = {}
     for offset, types in kinds.items():
-        if not lower_words_set_hit(types, lower_words, PLACE_KINDS):
+        if not any_named(types, lower_words, PLACE_KINDS):
             continue
         regions = [
             target
             for target in part_of.get(offset, ())
-            if lower_words_set_hit(kinds.get(target, ()), lower_words, REGION_KINDS, suffix=True)
+            if any_named(kinds.get(target, ()), lower_words, REGION_KINDS, suffix=True)
         ]
         if not regions:
             continue
@@ -253,7 +253,12 @@ def read_nouns(folder: Path, max_depth: int = 6, min_tagged: int = 1) -> Nouns:
     return nouns
 
 
-def lower_words_set_hit(offsets, lower_words, names: tuple[str, ...], suffix: bool = False) -> bool:
+def any_named(
+    offsets: Iterable[str],
+    lower_words: Callable[[str], set[str]],
+    names: tuple[str, ...],
+    suffix: bool = False,
+) -> bool:
     """Whether any synset of ``offsets`` has a word among ``names`` (or, with ``suffix``, ending in
     one: "european_country")."""
     for offset in offsets:
