@@ -15,13 +15,14 @@ hypernym        a common noun -> its nearest everyday category in WordNet ("a ri
                 "a gun", "the senator" -> "the politician")
 hyponym         the same pair read backwards: the general statement does not say which      N
 cohyponym       the noun -> another noun of its category ("a rifle" -> "a pistol"), not for  C
-                people or bodies (a man can be a nurse); without it the pairs above taught
-                "another noun follows" (stage 16: "won by Brazil" -> "by Argentina" read E)
+                people or bodies (a man can be a nurse); without it every noun change in
+                these pairs was E or N
 place_region    "in Kabul" -> "in Afghanistan" (WordNet: a city and what it is part of)     E
 place_within    ... backwards: "in Afghanistan" does not say "in Kabul"                     N
 place_moved     the city -> a city in another country or state ("in Kabul" -> "in Lyon"):   C
-                one event, one place; without it the pairs above taught "another place
-                name follows" (stage 16: "headquartered in Munich" -> "in Hamburg" read E)
+                one event, one place; without it the pairs above taught "another name
+                follows" (stage 16: "headquartered in Munich" -> "in Hamburg" and "won by
+                Brazil" -> "by Argentina" read E)
 unit            "12 kilometres" <-> "12,000 metres", "3 hours" <-> "180 minutes",           E
                 "2 weeks" <-> "14 days", "5 million" <-> "5,000,000", either direction
 unit_changed    the same with the converted value off by a factor ("12 kilometres" vs       C
@@ -34,6 +35,10 @@ Nouns and places are only generalised in sentences with no negation or quantifie
 the entailment around ("No rifle was found" does not entail "No gun was found"). Same rules as the
 other edit sets: train-split sentences, one change each, behaviour suite sentences dropped
 (:func:`training.minimal_edits.build_edits`).
+
+Measured, not used: stage 13's recipe with these pairs (stages 16 and 17, ``experiments.json``) lost
+selection score and VitaminC test accuracy and did not fix the cases above; no shipped mixture
+includes ``generalise_edits``.
 """
 
 from __future__ import annotations
