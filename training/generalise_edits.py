@@ -54,8 +54,8 @@ from training.wordnet import Lexicon, Nouns, read_nouns, wordnet_folder
 # Words that make a context downward-entailing or otherwise not a plain statement of fact.
 NOT_UPWARD = words(
     "not no never none nobody nothing neither nor without every all each any few only if unless whether "
-    "n't cannot than"
-)
+    "cannot than"
+)  # and any "n't" (checked apart: the word pattern keeps "didn't" whole)
 FOLLOWERS = words(
     "of in on at to for with by from near after during before was is were are has had have that which "
     "who and but when while as"

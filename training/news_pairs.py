@@ -35,6 +35,7 @@ from training.logs import configure_logging
 from training.nli_sources import (
     ARC_HELD_OUT_PER_MILLE,
     FNC1_HELD_OUT_PER_MILLE,
+    data_embedder,
     data_root,
     read_stance_csv,
     stable_bucket,
@@ -191,11 +192,9 @@ class NewsPairsArguments:
 def main(argv: list[str] | None = None) -> Path:
     (args,) = HfArgumentParser(NewsPairsArguments).parse_args_into_dataclasses(args=argv)
     configure_logging()
-    from contradict.corpus.candidates import Embedder
-
     bodies = train_bodies([name.strip() for name in args.sources.split(",") if name.strip()])
     logger.info("%d train bodies from %s", len(bodies), args.sources)
-    candidates = candidate_statement_pairs(bodies, Embedder(), args.top_k, args.min_similarity)
+    candidates = candidate_statement_pairs(bodies, data_embedder(), args.top_k, args.min_similarity)
     kept = without_held_out(candidates, held_out_sentences())
     logger.info(
         "%d of %d candidate pairs hold a held-out sentence: dropped",

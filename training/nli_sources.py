@@ -296,18 +296,19 @@ def stance_windows(
 
 
 @functools.cache
-def _embedder():
-    """sentence-transformers in fp32, whatever runtime the corpus scan defaults to on this machine:
-    the windows are training and test data, so they must not move with the CPU's bf16 support (an
-    OpenVINO bf16 embedder picks another window for a few near-tied sentences, and the kept teacher
-    array then no longer matches the recomputed pairs)."""
+def data_embedder():
+    """The bi-encoder that builds training and test data (stance windows here, the unlabelled news
+    pairs of :mod:`training.news_pairs`): sentence-transformers in fp32, whatever runtime the corpus
+    scan defaults to on this machine. Data must not move with the CPU's bf16 support: an OpenVINO
+    bf16 embedder picks another window for a few near-tied sentences, and the kept teacher array
+    then no longer matches the recomputed pairs."""
     from contradict.corpus.candidates import Embedder
 
     return Embedder(backend="torch")
 
 
 def default_embed(texts: list[str]) -> np.ndarray:
-    return _embedder().encode(texts)
+    return data_embedder().encode(texts)
 
 
 def stance_rows(

@@ -52,6 +52,7 @@ def test_noun_generalised_is_entailed_the_reverse_neutral_and_a_sibling_contradi
     [
         "No rifle was found in the car.",  # downward: "no gun" would not follow
         "Police did not find a rifle.",
+        "Police didn't find a rifle.",
         "Every senator voted for the bill.",
         "The rifle range closed early.",  # a noun modifying a noun: "the gun range" is another thing
         "Officers found rifles in the car.",  # no determiner right before it

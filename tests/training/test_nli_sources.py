@@ -627,14 +627,14 @@ def test_missing_folder_error_names_the_folder(tmp_path, monkeypatch):
         load_nli_dataset("fnc1")
 
 
-def test_stance_windows_embed_with_sentence_transformers_whatever_the_corpus_default():
-    """The windows are training and test data: an OpenVINO bf16 embedder (the corpus scan's default on
-    CPUs with bf16) picks other windows for near-tied sentences, so the kept teacher array would no
-    longer match the recomputed pairs on such a machine."""
-    nli_sources._embedder.cache_clear()
+def test_training_data_embeds_with_sentence_transformers_whatever_the_corpus_default():
+    """Stance windows and news pairs are training and test data: an OpenVINO bf16 embedder (the corpus
+    scan's default on CPUs with bf16) picks other windows for near-tied sentences, so the kept teacher
+    array would no longer match the recomputed pairs on such a machine."""
+    nli_sources.data_embedder.cache_clear()
     try:
-        embedder = nli_sources._embedder()
+        embedder = nli_sources.data_embedder()
         assert embedder.backend == "torch"
         assert "@" not in embedder.identity  # no runtime suffix: sentence-transformers itself
     finally:
-        nli_sources._embedder.cache_clear()
+        nli_sources.data_embedder.cache_clear()
