@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from contradict.claim_command import claim
 from contradict.cli_kit import (
     BatchSizeOption,
     DeviceOption,
@@ -203,6 +204,8 @@ def model_info(model: ModelOption = None) -> None:
 
 # Corpus scan: pairs up statements across many articles (contradict/corpus).
 app.command("corpus")(corpus)
+# One claim against every article of a corpus (contradict/claims.py).
+app.command("claim")(claim)
 
 
 if __name__ == "__main__":

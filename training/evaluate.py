@@ -4,7 +4,9 @@ One row per held-out set (:data:`EVAL_SETS`: VitaminC, MultiNLI, SNLI, CAD, Conj
 FNC-1 and ARC held-out bodies, Emergent, ANLI rounds 1-3): accuracy and macro-F1 of the labels the
 service returns (calibrated, decision rule applied), contradiction F1, contradiction AUROC (vs the
 rest, and vs entailment only, the stance measure for news), ECE; plus the behaviour suite's pass
-rate per category. Any other labelled data goes through ``--dataset``/``--split``.
+rate per category; plus the news stance sets read the way a fact-checker asks (claim vs the whole
+article, :mod:`contradict.claims`): AUROC of the pooled contradiction share, disagree vs agree. Any
+other labelled data goes through ``--dataset``/``--split``.
 
     python -m training.evaluate --model models/contradict-minilm-l6-nli
     python -m training.evaluate --model M --sets vitaminc/test,mnli/validation --output report.json
@@ -23,13 +25,15 @@ import datasets
 import numpy as np
 from transformers import HfArgumentParser
 
+from contradict.claims import DEFAULT_WINDOW, claim_pairs, document_windows, stances
+from contradict.corpus.reader import Article
 from contradict.labels import LABELS
 from contradict.scorer import NLIScorer, Scorer, softmax
-from training import behaviour
+from training import behaviour, nli_sources
 from training.calibrate import temperature_free_logits
 from training.data import load_nli_dataset
 from training.logs import configure_logging
-from training.metrics import classification_report
+from training.metrics import binary_auroc, classification_report
 
 logger = logging.getLogger("training.evaluate")
 
@@ -52,6 +56,9 @@ EVAL_SETS = (
     "anli/validation_r2",
     "anli/validation_r3",
 )
+# The same stance data read claim vs whole article (agree/disagree pairs): validation sets chose the
+# pool and the window (README, "Claim vs document"); the test set is reported, never chosen on.
+CLAIM_SETS = ("arc/validation", "fnc1/validation", "arc/test")
 # Model selection (export) uses validation sets only, one per training source, each weighted
 # equally: no single source decides, and no test set or evaluation-only set is looked at.
 SELECTION_SETS = tuple(
@@ -124,6 +131,59 @@ def evaluate_sets(scorer: Scorer, names: tuple[str, ...] | list[str] = EVAL_SETS
     return reports
 
 
+def evaluate_claims(scorer: Scorer, name: str, window: int = DEFAULT_WINDOW) -> dict:
+    """Claim vs whole document on a news stance split: every agree/disagree pair's claim against
+    all windows of its article, pooled (:func:`contradict.claims.stances`); AUROC of the pooled
+    contradiction share for disagree against agree. An article without a statement scores 0.5."""
+    started = time.perf_counter()
+    pairs, texts = nli_sources.stance_documents(name)
+    windows = {
+        body_id: document_windows(Article(id=body_id, text=text), window) for body_id, text in texts.items()
+    }
+    checks = [(pair.claim, windows[pair.body_id]) for pair in pairs]
+    pooled = stances(checks, scorer.probabilities(claim_pairs(checks)))
+    share = np.array([0.5 if stance is None else stance.contradiction_share for stance in pooled])
+    disagree = np.array([pair.stance == "disagree" for pair in pairs])
+    return {
+        "pairs": len(pairs),
+        "disagree": int(disagree.sum()),
+        "documents": len(texts),
+        "windows": sum(len(w) for _, w in checks),
+        "without_windows": sum(stance is None for stance in pooled),
+        "window": window,
+        "contradiction_vs_entailment_auroc": binary_auroc(share, disagree),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def evaluate_claim_sets(scorer: Scorer, window: int = DEFAULT_WINDOW) -> dict[str, dict]:
+    reports = {}
+    for name in CLAIM_SETS:
+        reports[name] = evaluate_claims(scorer, name, window)
+        logger.info(
+            "%s claim vs document: C-vs-E AUROC %.3f (%d pairs, %d windows, %.0fs)",
+            name,
+            reports[name]["contradiction_vs_entailment_auroc"],
+            reports[name]["pairs"],
+            reports[name]["windows"],
+            reports[name]["seconds"],
+        )
+    return reports
+
+
+def claims_table(reports: dict[str, dict]) -> str:
+    rows = [
+        "| claim vs whole document | pairs (disagree) | articles | windows | C-vs-E AUROC |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, report in reports.items():
+        rows.append(
+            f"| {name} | {report['pairs']:,} ({report['disagree']:,}) | {report['documents']:,} "
+            f"| {report['windows']:,} | {_cell(report['contradiction_vs_entailment_auroc'])} |"
+        )
+    return "\n".join(rows)
+
+
 def selection_score(reports: dict[str, dict]) -> float:
     """The export criterion (:data:`SELECTION_RULE`)."""
     missing = [name for name in SELECTION_SETS if name not in reports]
@@ -154,7 +214,7 @@ def markdown_table(reports: dict[str, dict]) -> str:
 class EvaluateArguments:
     model: str = field(metadata={"help": "model folder or hub id"})
     sets: str = field(
-        default="all", metadata={"help": "comma-separated source/split names, or 'all' (EVAL_SETS)"}
+        default="all", metadata={"help": "comma-separated source/split names, 'all' (EVAL_SETS) or 'none'"}
     )
     dataset: str | None = field(
         default=None, metadata={"help": "instead of --sets: any dataset load_nli_dataset reads"}
@@ -162,6 +222,10 @@ class EvaluateArguments:
     split: str = field(default="test", metadata={"help": "split of --dataset"})
     symmetric: bool = field(default=False, metadata={"help": "score both directions (with --dataset)"})
     behaviour: bool = field(default=True, metadata={"help": "also run the behaviour suite"})
+    claims: bool = field(
+        default=True, metadata={"help": "also read the news stance sets claim vs whole article (CLAIM_SETS)"}
+    )
+    claim_window: int = field(default=DEFAULT_WINDOW, metadata={"help": "statements per window for --claims"})
     output: str | None = field(default=None, metadata={"help": "write the report as JSON here"})
     backend: str = field(default="auto", metadata={"help": "scoring backend: auto, torch, onnx or openvino"})
     precision: str = field(
@@ -180,7 +244,8 @@ def main(argv: list[str] | None = None) -> dict:
         split = load_split(args.dataset, args.split)
         reports = {f"{args.dataset}/{args.split}": evaluate(scorer, split, args.symmetric)}
     else:
-        names = EVAL_SETS if args.sets == "all" else [name.strip() for name in args.sets.split(",")]
+        named = {"all": list(EVAL_SETS), "none": []}
+        names = named[args.sets] if args.sets in named else [name.strip() for name in args.sets.split(",")]
         reports = evaluate_sets(scorer, names)
     result: dict = {
         "model": scorer.name,
@@ -192,7 +257,11 @@ def main(argv: list[str] | None = None) -> dict:
         result["selection"] = {"rule": SELECTION_RULE, "score": selection_score(reports)}
     if args.behaviour:
         result["behaviour"] = behaviour.run_suite(scorer, behaviour.load_suite())
+    if args.claims and not args.dataset:
+        result["claim_vs_document"] = evaluate_claim_sets(scorer, args.claim_window)
     print(markdown_table(reports))
+    if "claim_vs_document" in result:
+        print("\n" + claims_table(result["claim_vs_document"]))
     if "selection" in result:
         print(f"\nselection score {result['selection']['score']:.4f} ({SELECTION_RULE})")
     if args.behaviour:

@@ -33,6 +33,7 @@ from training.evaluate import (
     EVAL_SETS,
     SELECTION_RULE,
     SELECTION_SETS,
+    evaluate_claim_sets,
     evaluate_sets,
     gold_ids,
     load_split,
@@ -132,6 +133,7 @@ def measure(
         "calibration": calibration_report,
         "evaluation": reports,
         "behaviour": behaviour.run_suite(scorer, behaviour.load_suite()),
+        "claim_vs_document": evaluate_claim_sets(scorer),
         "headline": {
             "premise": HEADLINE_PAIR[0],
             "hypothesis": HEADLINE_PAIR[1],

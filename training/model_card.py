@@ -87,6 +87,16 @@ def floor_checks(metrics: dict) -> list[tuple[str, str, bool | None]]:
     figure(
         "arc/test", "ARC test contradiction-vs-entailment AUROC", "contradiction_vs_entailment_auroc", 0.75
     )
+    claims = metrics.get("claim_vs_document", {}).get("arc/test")
+    if claims:
+        value = claims["contradiction_vs_entailment_auroc"]
+        checks.append(
+            (
+                "ARC test C-vs-E AUROC, claim vs whole post (`contradict claim`) >= 0.75",
+                f"{value:.3f}",
+                value >= 0.75,
+            )
+        )
     suite = metrics.get("behaviour")
     if suite:
         checks.append(
@@ -126,6 +136,23 @@ def _floors_table(metrics: dict) -> str:
     for floor, measured, met in floor_checks(metrics):
         rows.append(f"| {floor} | {measured} | {'-' if met is None else ('yes' if met else '**no**')} |")
     return "\n".join(rows)
+
+
+def _claims_section(metrics: dict) -> str:
+    """The news stance sets read claim vs whole article, as `contradict claim` and
+    `/v1/claims/stance` serve them (``contradict.claims``); empty for models measured before."""
+    from training.evaluate import claims_table
+
+    reports = metrics.get("claim_vs_document")
+    if not reports:
+        return ""
+    window = next(iter(reports.values()))["window"]
+    return (
+        "The news stance sets read claim vs the whole article (`contradict claim`, `/v1/claims/stance`): "
+        f"the claim against every window of {window} consecutive statements, pooled into the share of "
+        "the evidence that contradicts it; C-vs-E AUROC of that share, disagree vs agree:\n\n"
+        f"{claims_table(reports)}\n\n"
+    )
 
 
 def _datasets_table(metrics: dict) -> str:
@@ -209,7 +236,8 @@ C-vs-E AUROC ranks gold contradictions above gold entailments, the stance measur
 
 {selection_line}
 
-Behaviour suite (`training/behaviour_suite.jsonl`, hand-written pairs, forward direction):
+{_claims_section(metrics)}Behaviour suite (`training/behaviour_suite.jsonl`, hand-written pairs, forward
+direction):
 
 {f"```{chr(10)}{format_table(suite)}{chr(10)}```" if suite else "_not run_"}
 

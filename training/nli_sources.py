@@ -366,14 +366,23 @@ STANCE_VERSION = "w2-u50"  # window 2 sentences, 5% of unrelated kept (per mille
 FNC1_HELD_OUT_PER_MILLE = 150  # bodies whose stable bucket is below it validate, in every FNC-1 source
 
 
+def fnc1_stance_splits(folder: Path) -> tuple[dict[str, list[StancePair]], dict[str, str]]:
+    """FNC-1's headline/body pairs by split, split by body (:data:`FNC1_HELD_OUT_PER_MILLE`), and the
+    bodies: the sentence-level rows (:func:`read_fnc1`) and the claim-vs-document evaluation
+    (:func:`stance_documents`) hold out the same bodies."""
+    pairs, texts = read_stance_csv(
+        [folder / "train_train_stances.csv", folder / "train_test_stances.csv"],
+        folder / "train_bodies.csv",
+    )
+    held = [pair for pair in pairs if stable_bucket(pair.body_id) < FNC1_HELD_OUT_PER_MILLE]
+    train = [pair for pair in pairs if stable_bucket(pair.body_id) >= FNC1_HELD_OUT_PER_MILLE]
+    return {"train": train, "validation": held}, texts
+
+
 def read_fnc1(folder: Path) -> Splits:
     def build() -> Splits:
-        pairs, texts = read_stance_csv(
-            [folder / "train_train_stances.csv", folder / "train_test_stances.csv"],
-            folder / "train_bodies.csv",
-        )
-        rows = stance_rows(pairs, texts, "fnc1")
-        return split_by_bucket(rows, FNC1_HELD_OUT_PER_MILLE)
+        splits, texts = fnc1_stance_splits(folder)
+        return {name: stance_rows(pairs, texts, f"fnc1/{name}") for name, pairs in splits.items()}
 
     return _cached("fnc1", folder, build)
 
@@ -525,17 +534,47 @@ def read_generalise_edits(root: Path) -> Splits:
 ARC_HELD_OUT_PER_MILLE = 100  # ARC train bodies whose stable bucket is below it validate
 
 
+def arc_stance_splits(folder: Path) -> tuple[dict[str, list[StancePair]], dict[str, str]]:
+    """ARC's claim/post pairs by split, and the posts: ARC's test split; its train split without the
+    test posts, split by post (:data:`ARC_HELD_OUT_PER_MILLE`) into train and validation."""
+    train_pairs, texts = read_stance_csv([folder / "arc_stances_train.csv"], folder / "arc_bodies.csv")
+    test_pairs, _ = read_stance_csv([folder / "arc_stances_test.csv"], folder / "arc_bodies.csv")
+    test_bodies = {pair.body_id for pair in test_pairs}
+    train_pairs = [pair for pair in train_pairs if pair.body_id not in test_bodies]
+    return {
+        "train": [pair for pair in train_pairs if stable_bucket(pair.body_id) >= ARC_HELD_OUT_PER_MILLE],
+        "validation": [pair for pair in train_pairs if stable_bucket(pair.body_id) < ARC_HELD_OUT_PER_MILLE],
+        "test": test_pairs,
+    }, texts
+
+
 def read_arc(folder: Path) -> Splits:
     def build() -> Splits:
-        train_pairs, texts = read_stance_csv([folder / "arc_stances_train.csv"], folder / "arc_bodies.csv")
-        test_pairs, _ = read_stance_csv([folder / "arc_stances_test.csv"], folder / "arc_bodies.csv")
-        test_bodies = {pair.body_id for pair in test_pairs}
-        train_pairs = [pair for pair in train_pairs if pair.body_id not in test_bodies]
-        splits = split_by_bucket(stance_rows(train_pairs, texts, "arc/train"), ARC_HELD_OUT_PER_MILLE)
-        splits["test"] = stance_rows(test_pairs, texts, "arc/test")
-        return splits
+        splits, texts = arc_stance_splits(folder)
+        return {name: stance_rows(pairs, texts, f"arc/{name}") for name, pairs in splits.items()}
 
     return _cached("arc", folder, build)
+
+
+STANCE_DOCUMENT_SOURCES = {
+    "arc": ("arc_stance", arc_stance_splits),
+    "fnc1": ("fnc1_train", fnc1_stance_splits),
+}
+
+
+def stance_documents(name: str, root: Path | None = None) -> tuple[list[StancePair], dict[str, str]]:
+    """The agree/disagree pairs of a news stance split (``"arc/test"``, ``"fnc1/validation"``, ...)
+    with their whole bodies: the claim-vs-document evaluation (:mod:`contradict.claims`) reads the
+    claim against the whole article, not against the window the sentence-level rows keep."""
+    source, _, split = name.rpartition("/")
+    if source not in STANCE_DOCUMENT_SOURCES:
+        raise ValueError(f"no stance documents for {source!r} (have {sorted(STANCE_DOCUMENT_SOURCES)})")
+    folder_name, splits_of = STANCE_DOCUMENT_SOURCES[source]
+    splits, texts = splits_of((root or data_root()) / folder_name)
+    if split not in splits:
+        raise ValueError(f"{source} has no split {split!r} (has {sorted(splits)})")
+    pairs = [pair for pair in splits[split] if pair.stance in ("agree", "disagree") and pair.body_id in texts]
+    return pairs, {pair.body_id: texts[pair.body_id] for pair in pairs}
 
 
 def read_emergent(folder: Path) -> Splits:

@@ -551,6 +551,37 @@ def test_arc_keeps_test_bodies_out_of_train(monkeypatch):
     assert ("Young children should not get homework", "96011") not in labels  # unrelated, dropped
 
 
+def test_stance_documents_hold_out_the_bodies_the_sentence_rows_hold_out(monkeypatch):
+    """Claim vs whole article (training.evaluate.CLAIM_SETS): agree/disagree pairs with whole bodies,
+    split by body exactly as the sentence-level rows are, so no evaluated article ever trained."""
+    monkeypatch.setattr(nli_sources, "default_embed", bag_of_words)
+    _, bodies = read_stance_csv([], FIXTURES / "fnc1_train" / "train_bodies.csv")
+    pairs, texts = nli_sources.stance_documents("fnc1/validation", root=FIXTURES)
+    assert {(pair.claim, pair.stance) for pair in pairs} == {
+        ("Hallam town hall clock stops after gear snaps inside tower", "agree"),
+        ("Hallam clock stopped by vandals, police say", "disagree"),
+    }
+    assert texts == {"3101": bodies["3101"]}  # the whole body, as published
+    rows = read_source("fnc1", root=FIXTURES)
+    assert {pair.body_id for pair in pairs} == groups(rows["validation"])
+    train, _ = nli_sources.stance_documents("fnc1/train", root=FIXTURES)
+    assert {(pair.body_id, pair.stance) for pair in train} == {("3103", "disagree"), ("3107", "agree")}
+    assert {pair.body_id for pair in train} <= groups(rows["train"])
+
+    arc = read_source("arc", root=FIXTURES)
+    for split in ("train", "validation", "test"):
+        documents, _ = nli_sources.stance_documents(f"arc/{split}", root=FIXTURES)
+        assert {pair.body_id for pair in documents} <= groups(arc[split])
+    test, _ = nli_sources.stance_documents("arc/test", root=FIXTURES)
+    assert [(pair.claim, pair.body_id) for pair in test] == [
+        ("Sugary drink taxes protect public health", "96011")
+    ]
+    with pytest.raises(ValueError, match="no stance documents"):
+        nli_sources.stance_documents("emergent/test", root=FIXTURES)
+    with pytest.raises(ValueError, match="no split 'test'"):
+        nli_sources.stance_documents("fnc1/test", root=FIXTURES)
+
+
 # -- mixtures ---------------------------------------------------------------------------------------
 
 

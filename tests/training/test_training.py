@@ -10,12 +10,16 @@ import numpy as np
 import pytest
 import torch
 
+from contradict.claims import claim_pairs, document_windows, stances
+from contradict.corpus.reader import Article
 from contradict.scorer import METRICS_FILE, NLIScorer, decide_labels, records_from, softmax
+from tests.support import paths
 from tests.support.models import tiny_training_args
 from training.average_weights import average_weights
 from training.average_weights import main as average_main
 from training.calibrate import calibrate, choose_threshold, fit_temperature
 from training.calibrate import main as calibrate_main
+from training.evaluate import CLAIM_SETS, evaluate_claims
 from training.export import export
 from training.metrics import (
     binary_auroc,
@@ -95,7 +99,11 @@ def test_calibrate_command_writes_the_calibration_into_the_model(trained_run, tm
 
 
 @pytest.mark.slow  # trains a model (trained_run)
-def test_export_ships_fp16_weights_with_calibration_metrics_and_card(trained_run, tiny_model_dir, tmp_path):
+def test_export_ships_fp16_weights_with_calibration_metrics_and_card(
+    trained_run, tiny_model_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("CONTRADICT_NLI_DATA", str(paths.FIXTURES / "nli"))  # claim vs document sets
+    monkeypatch.setenv("CONTRADICT_CACHE_DIR", str(tmp_path / "cache"))
     final, data = trained_run
     output = tmp_path / "models" / "tiny-nli"
     output.parent.mkdir()
@@ -121,6 +129,10 @@ def test_export_ships_fp16_weights_with_calibration_metrics_and_card(trained_run
     assert "version 9.9.9" in card and HEADLINE_PAIR[0] in card
     assert f"labels it **{headline['forward']['label']}**" in card
     assert f"| {data}/test | 12 |" in card
+    claims = shipped["claim_vs_document"]
+    assert list(claims) == list(CLAIM_SETS)
+    assert claims["fnc1/validation"]["pairs"] == 2 and claims["fnc1/validation"]["disagree"] == 1
+    assert "| fnc1/validation | 2 (1) | 1 |" in card
 
     # fp16 on disk, fp32 once loaded, with the fitted calibration applied by the core.
     config = json.loads((output / "config.json").read_text())
@@ -135,6 +147,31 @@ def test_export_ships_fp16_weights_with_calibration_metrics_and_card(trained_run
     assert json.loads((output / METRICS_FILE).read_text())["version"] == "9.9.9"
     export(final, output, version="10.0.0", calibration_data=str(data), sets=sets, force=True)
     assert json.loads((output / METRICS_FILE).read_text())["version"] == "10.0.0"
+
+
+def test_claim_evaluation_pools_every_window_of_the_whole_article(tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTRADICT_NLI_DATA", str(paths.FIXTURES / "nli"))
+    monkeypatch.setenv("CONTRADICT_CACHE_DIR", str(tmp_path / "cache"))
+    scorer = NLIScorer(str(tiny_model_dir))
+    report = evaluate_claims(scorer, "fnc1/validation", window=1)
+    # Body 3101 (held out): one agree and one disagree headline, each against all its statements.
+    windows = document_windows(Article(id="3101", text=_body_3101()), 1)
+    assert report["pairs"] == 2 and report["disagree"] == 1 and report["documents"] == 1
+    assert report["windows"] == 2 * len(windows) and len(windows) > 1 and report["window"] == 1
+    checks = [
+        ("Hallam town hall clock stops after gear snaps inside tower", windows),
+        ("Hallam clock stopped by vandals, police say", windows),
+    ]
+    agree, disagree = stances(checks, scorer.probabilities(claim_pairs(checks)))
+    expected = float(disagree.contradiction_share > agree.contradiction_share)
+    assert report["contradiction_vs_entailment_auroc"] == expected
+
+
+def _body_3101() -> str:
+    from training.nli_sources import read_stance_csv
+
+    _, texts = read_stance_csv([], paths.FIXTURES / "nli" / "fnc1_train" / "train_bodies.csv")
+    return texts["3101"]
 
 
 def test_time_budget_stops_training_early_and_still_saves(tiny_model_dir, tmp_path, caplog):
