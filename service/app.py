@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from contradict import __version__
 from contradict.scorer import NLIScorer, Scorer
 from contradict.settings import Settings, get_settings
-from service import docs, documents, errors, routes
+from service import claims, docs, documents, errors, routes
 from service.batcher import DynamicBatcher
 from service.guards import ApiKeyMiddleware, BodyGuardMiddleware, ConcurrencyLimitMiddleware
 from service.head import HeadAsGetMiddleware
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     errors.install(app)
     app.include_router(routes.build_router(settings))
     app.include_router(documents.build_router(settings))
+    app.include_router(claims.build_router(settings))
     docs.install(app)
     # Added last = runs first: metrics see every answer, auth runs before any body is read.
     service = settings.service

@@ -8,17 +8,20 @@ it stops at the request's deadline (``corpus_api_deadline_s``, answered 504).
 
 import json
 from collections import Counter
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Body, Request
 from starlette.concurrency import run_in_threadpool
 
 from contradict.corpus.pipeline import CorpusOptions, prepare, statement_pairs
-from contradict.corpus.reader import Article
+from contradict.corpus.reader import OPTIONAL_FIELDS, Article
 from contradict.corpus.rows import ranked_rows
 from contradict.labels import LABELS
+from contradict.scorer import Pair
 from contradict.settings import Settings
+from service.batcher import DynamicBatcher, NotReadyError
 from service.deadline import Deadline
 from service.deps import BatcherDep, EmbedderDep, SettingsDep
 from service.disconnect import unless_disconnected
@@ -30,9 +33,40 @@ STATEMENT_KEYS = ("sentence", "start", "end", "paragraph_start", "paragraph_end"
 SCORE_KEYS = ("rank", "contradiction", "entailment", "neutral", "similarity")
 
 
+def articles_of(documents: Sequence[Any]) -> list[Article]:
+    """A request's documents (``DocumentIn``) as articles: ids as strings, missing metadata empty."""
+    return [
+        Article(id=str(doc.id), text=doc.text, **{name: getattr(doc, name) or "" for name in OPTIONAL_FIELDS})
+        for doc in documents
+    ]
+
+
+def document_meta(article: Article) -> dict:
+    """A document as answered: its id and metadata."""
+    return {"id": article.id, **{name: getattr(article, name) for name in OPTIONAL_FIELDS}}
+
+
 def document_out(article: Article, statements: int) -> dict:
-    meta = {name: getattr(article, name) for name in ("title", "source", "url", "published")}
-    return {"id": article.id, **meta, "statements": statements}
+    return {**document_meta(article), "statements": statements}
+
+
+def request_deadline(settings: Settings) -> Deadline:
+    """The deadline of a request on documents (``corpus_api_deadline_s``), from now."""
+    return Deadline(settings.corpus.api_deadline_s, "corpus_api_deadline_s")
+
+
+async def probabilities_of(
+    request: Request, batcher: DynamicBatcher, deadline: Deadline, pairs: list[Pair], symmetric: bool = False
+) -> np.ndarray:
+    """Score ``pairs`` through the batcher, stopped at ``deadline`` or when the client goes away: one
+    row of calibrated probabilities per pair, columns in ``LABELS`` order (no pairs: zero rows)."""
+    if not pairs:
+        if batcher.scorer is None:  # nothing to score, but the answer names the model
+            raise NotReadyError("the model is not loaded yet")
+        return np.zeros((0, len(LABELS)), dtype=np.float32)
+    scores = await deadline.wait(unless_disconnected(request, batcher.score(pairs, symmetric=symmetric)))
+    rows = [[getattr(score, label) for label in LABELS] for score in scores]
+    return np.array(rows, dtype=np.float32).reshape(-1, len(LABELS))
 
 
 def contradiction_out(row: dict) -> dict:
@@ -88,29 +122,15 @@ def build_router(settings: Settings) -> APIRouter:
             min_similarity=payload.min_similarity,
             within_article=payload.within_article,
         )
-        articles = [
-            Article(
-                id=str(doc.id),
-                text=doc.text,
-                **{name: getattr(doc, name) or "" for name in ("title", "source", "url", "published")},
-            )
-            for doc in payload.documents
-        ]
-        deadline = Deadline(settings.corpus.api_deadline_s, "corpus_api_deadline_s")
+        articles = articles_of(payload.documents)
+        deadline = request_deadline(settings)
         statements, candidates = await run_in_threadpool(prepare, articles, options, embedder, deadline.check)
         kept = candidates.most_similar(settings.corpus.api_max_candidates)
         pairs = statement_pairs(statements, kept)
-        scores = (
-            await deadline.wait(unless_disconnected(request, batcher.score(pairs, symmetric=True)))
-            if pairs
-            else []
-        )
-        probabilities = np.array(
-            [[s.contradiction, s.entailment, s.neutral] for s in scores], dtype=np.float32
-        )
+        probabilities = await probabilities_of(request, batcher, deadline, pairs, symmetric=True)
         scorer = batcher.scorer
         threshold = payload.threshold if payload.threshold is not None else scorer.calibration.threshold
-        rows = ranked_rows(articles, statements, kept, probabilities.reshape(-1, len(LABELS)), threshold)
+        rows = ranked_rows(articles, statements, kept, probabilities, threshold)
         found = [contradiction_out(row) for row in rows if row["is_contradiction"]]
         shown = within_bytes(found, settings.corpus.api_max_response_bytes)
         counts = Counter(statement.article for statement in statements)

@@ -2,11 +2,12 @@
 
 Request limits (pairs per request, characters per statement, documents per request, characters per
 document) come from :class:`Settings`, so the request models are built per app by
-:func:`contradictions_request` and :func:`documents_request`: pydantic then enforces the configured
-limits, names them in its errors and shows them in the OpenAPI schema.
+:func:`contradictions_request`, :func:`documents_request` and :func:`claims_request`: pydantic then
+enforces the configured limits, names them in its errors and shows them in the OpenAPI schema.
 """
 
 import re
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from contradict.claims import DEFAULT_WINDOW
 from contradict.labels import LABELS
 
 EXAMPLE_PAIR = {
@@ -102,6 +104,11 @@ def _json_integer(value: Any) -> Any:
     return value
 
 
+def json_integer(low: int, high: int) -> Any:
+    """An integer in ``low..high``, strict like :func:`_json_integer` (true is not 1, "5" is not 5)."""
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_json_integer)]
+
+
 MAX_ID_CHARS = 256
 MAX_META_CHARS = 2000
 Meta = Annotated[StrictStr | None, Field(None, max_length=MAX_META_CHARS)]
@@ -129,8 +136,10 @@ def _unique_ids(documents: list[Any]) -> list[Any]:
     return documents
 
 
-def documents_request(max_documents: int, max_chars: int) -> type[BaseModel]:
-    """Build the request model of ``POST /v1/documents/contradictions`` for the configured limits."""
+@cache
+def document_model(max_chars: int) -> type[BaseModel]:
+    """The model of one document in a request: one class per limit, so that the routes taking
+    documents share it (one ``DocumentIn`` in the OpenAPI schema)."""
     Text = statement(max_chars, "the article text")
 
     class DocumentIn(BaseModel):
@@ -143,22 +152,34 @@ def documents_request(max_documents: int, max_chars: int) -> type[BaseModel]:
         url: Meta = None
         published: Meta = None
 
+    return DocumentIn
+
+
+def document_list(max_chars: int, min_documents: int, max_documents: int, description: str) -> Any:
+    """A list of ``min_documents..max_documents`` documents with unique ids (:func:`_unique_ids`)."""
+    return Annotated[
+        list[document_model(max_chars)],
+        Field(
+            min_length=min_documents,
+            max_length=max_documents,
+            description=f"{description}, {min_documents}..{max_documents}; ids unique",
+        ),
+        AfterValidator(_unique_ids),
+    ]
+
+
+def documents_request(max_documents: int, max_chars: int) -> type[BaseModel]:
+    """Build the request model of ``POST /v1/documents/contradictions`` for the configured limits."""
+    Documents = document_list(max_chars, 2, max_documents, "the articles to compare")
+
     class DocumentsRequest(BaseModel):
         model_config = ConfigDict(
             extra="forbid", json_schema_extra={"examples": [{"documents": EXAMPLE_DOCUMENTS}]}
         )
 
-        documents: Annotated[
-            list[DocumentIn],
-            Field(
-                min_length=2,
-                max_length=max_documents,
-                description=f"the articles to compare, 2..{max_documents}; ids unique",
-            ),
-            AfterValidator(_unique_ids),
-        ]
+        documents: Documents
         # Strict like /v1/contradictions: true is not 1 and "5" is not 5.
-        top_k: Annotated[int, Field(ge=1, le=200), BeforeValidator(_json_integer)] | None = Field(
+        top_k: json_integer(1, 200) | None = Field(
             None, description="neighbours per statement (default: settings)"
         )
         min_similarity: StrictNumber | None = Field(
@@ -170,6 +191,48 @@ def documents_request(max_documents: int, max_chars: int) -> type[BaseModel]:
         within_article: StrictBool = Field(False, description="also compare statements of the same document")
 
     return DocumentsRequest
+
+
+MAX_WINDOW = 5  # statements per window a claims request may ask for
+EXAMPLE_CLAIM = {
+    "claim": "Afghanistan shares a border with Tajikistan.",
+    "documents": [
+        {
+            "id": "brief",
+            "text": "Afghanistan has no border with Tajikistan. Uzbekistan lies between the two countries.",
+            "source": "Brief",
+        },
+        {
+            "id": "atlas",
+            "text": "Afghanistan borders Tajikistan to the north. The Panj river marks much of that border.",
+            "source": "Atlas",
+        },
+    ],
+    "window": DEFAULT_WINDOW,
+}
+
+
+def claims_request(max_documents: int, max_document_chars: int, max_claim_chars: int) -> type[BaseModel]:
+    """Build the request model of ``POST /v1/claims/stance`` for the configured limits: documents as
+    ``POST /v1/documents/contradictions`` takes them, the claim as long as a statement of
+    ``POST /v1/contradictions``."""
+    Claim = statement(max_claim_chars, "the claim to check against each document")
+    Documents = document_list(
+        max_document_chars, 1, max_documents, "the documents to check the claim against"
+    )
+
+    class ClaimsRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_CLAIM]})
+
+        claim: Claim
+        documents: Documents
+        window: json_integer(1, MAX_WINDOW) = Field(
+            DEFAULT_WINDOW,
+            description="consecutive statements per window the claim is scored against "
+            f"(default {DEFAULT_WINDOW})",
+        )
+
+    return ClaimsRequest
 
 
 class ModelRef(BaseModel):
@@ -195,14 +258,17 @@ class ContradictionsResponse(BaseModel):
     results: list[PairResult]
 
 
-class DocumentOut(BaseModel):
-    """A document's metadata, once per document; statements name their document by ``id``."""
-
+class DocumentMeta(BaseModel):
     id: str
     title: str
     source: str
     url: str
     published: str
+
+
+class DocumentOut(DocumentMeta):
+    """A document's metadata, once per document; statements name their document by ``id``."""
+
     statements: int = Field(description="statements found in the document")
 
 
@@ -238,6 +304,46 @@ class DocumentsResponse(BaseModel):
         description="lower-ranked contradictions left out to keep the answer within "
         "corpus_api_max_response_bytes"
     )
+
+
+class EvidenceOut(BaseModel):
+    """One window of a document and its calibrated probabilities against the claim."""
+
+    start: int = Field(
+        description="character offset: the document's text[start:end] is the window as published"
+    )
+    end: int
+    text: str = Field(description="the window's statements joined by a space: what the model read")
+    contradiction: float = Field(description="calibrated probability that the window contradicts the claim")
+    entailment: float
+    neutral: float
+
+
+class StanceOut(BaseModel):
+    contradiction_share: float = Field(
+        description="of the evidence bearing on the claim, the share that contradicts it: sum of "
+        "P(contradiction) over sum of P(contradiction) + P(entailment), over the windows (0.5 when "
+        "nothing bears); a ranking score, not a calibrated probability"
+    )
+    bearing: float = Field(
+        description="mean over the windows of P(contradiction) + P(entailment): how much of the "
+        "document speaks to the claim at all"
+    )
+    windows: int
+    most_contradicting: EvidenceOut = Field(description="the window with the highest P(contradiction)")
+    most_entailing: EvidenceOut = Field(description="the window with the highest P(entailment)")
+
+
+class ClaimDocumentOut(DocumentMeta):
+    windows: int = Field(description="windows of consecutive statements the claim was scored against")
+    stance: StanceOut | None = Field(description="null when the document has no statement (no window)")
+
+
+class ClaimsResponse(BaseModel):
+    model: ModelRef
+    claim: str
+    window: int = Field(description="statements per window")
+    documents: list[ClaimDocumentOut] = Field(description="every document of the request, in request order")
 
 
 class ModelInfo(BaseModel):

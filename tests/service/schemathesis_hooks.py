@@ -12,13 +12,14 @@ from typing import Any
 
 import schemathesis
 
-DOCUMENTS_PATH = "/v1/documents/contradictions"
+# The routes that take documents.
+DOCUMENTS_PATHS = ("/v1/documents/contradictions", "/v1/claims/stance")
 
 
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
     """Every phase's cases (examples, coverage, fuzzing) pass through here."""
-    if case.operation.path == DOCUMENTS_PATH:
+    if case.operation.path in DOCUMENTS_PATHS:
         unique_ids(case.body)
     return case
 
