@@ -548,6 +548,23 @@ def arc_stance_splits(folder: Path) -> tuple[dict[str, list[StancePair]], dict[s
     }, texts
 
 
+ATTRIBUTED_FROM = ("mnli", "snli_mnli_subset", "fever", "fnc1", "arc", "emergent", "edits")
+
+
+def read_attribution_edits(root: Path) -> Splits:
+    """:mod:`training.attribution_edits`: train pairs with one or both sides attributed to a source."""
+    from training.attribution_edits import PER_LABEL, attribution_edits
+    from training.minimal_edits import suite_sentences
+
+    pairs = [
+        (item["premise"], item["hypothesis"], item["label"])
+        for source in ATTRIBUTED_FROM
+        for item in read_source(source, root)["train"]
+    ]
+    made = attribution_edits(pairs, PER_LABEL, exclude=sorted(suite_sentences()))
+    return {"train": _kept([row(p, h, label, p) for p, h, label in made], "attribution_edits")}
+
+
 def read_arc(folder: Path) -> Splits:
     def build() -> Splits:
         splits, texts = arc_stance_splits(folder)
@@ -624,6 +641,11 @@ SOURCES: dict[str, Source] = {
     ),
     "generalise_edits": Source(
         ".", read_generalise_edits, "WordNet 3.0 licence + the edited sources' terms (rule-made)"
+    ),
+    "attribution_edits": Source(
+        ".",
+        read_attribution_edits,
+        "the attributed sources' terms (rule-made: MNLI, SNLI, FEVER, news stance)",
     ),
     "arc": Source("arc_stance", read_arc, "not stated"),
     "emergent": Source("emergent", read_emergent, "not stated"),
