@@ -78,21 +78,23 @@ def _lowered_start(sentence: str) -> str | None:
     return f"{first.lower()} {rest}" if first in LOWERABLE and rest else None
 
 
-def attribute(sentence: str, source: str, frame: int) -> str | None:
-    """``sentence`` as ``source`` reported it, in one of three frames; ``None`` where the frame does
-    not fit (a question, a quote, a name at the start for the leading frames)."""
+# How a source is put on a sentence: {body} is the sentence without its final stop, {lowered} the
+# same with its first word lower-cased (frames that need it skip sentences that start with a name).
+TRAINING_FRAMES = ("{body}, {source} said.", "{Source} said {lowered}.", "According to {source}, {lowered}.")
+
+
+def attribute(sentence: str, source: str, frame: int, frames: Sequence[str] = TRAINING_FRAMES) -> str | None:
+    """``sentence`` as ``source`` reported it, in ``frames[frame]``; ``None`` where the frame does
+    not fit (a question, a quote, a name at the start for the frames that lower-case it)."""
     sentence = sentence.strip()
     if not sentence or '"' in sentence or sentence.endswith("?") or len(sentence.split()) > MAX_WORDS:
         return None
     body = re.sub(r"[.!]+$", "", sentence)
-    if frame == 0:  # "The border is porous, the police said."
-        return f"{body}, {source} said."
-    lowered = _lowered_start(body)
+    template = frames[frame]
+    lowered = _lowered_start(body) if "{lowered}" in template else ""
     if lowered is None:
         return None
-    if frame == 1:  # "The police said the border is porous."
-        return f"{_capitalised(source)} said {lowered}."
-    return f"According to {source}, {lowered}."  # frame 2
+    return template.format(body=body, lowered=lowered, source=source, Source=_capitalised(source))
 
 
 def _seed(*parts: str) -> int:

@@ -68,6 +68,46 @@ def load_suite(path: Path | str = DEFAULT_SUITE) -> list[BehaviourCase]:
     return cases
 
 
+# Sources and frames of the attributed suite: none of them is in training.attribution_edits, so the
+# measure is of attribution, not of memorised wording.
+ATTRIBUTED_SOURCES = (
+    "border guards",
+    "a provincial spokesman",
+    "a regional newspaper",
+    "the defence ministry",
+    "a village elder",
+    "the foreign office",
+    "farmers",
+    "the central bank",
+    "a security analyst",
+    "the fire service",
+    "the school board",
+)
+ATTRIBUTED_FRAMES = ("{body}, {source} told reporters.", "{Source} told reporters that {lowered}.")
+
+
+def attributed(cases: Sequence[BehaviourCase]) -> list[BehaviourCase]:
+    """The suite as news reports it: both sides put in a source's mouth. Contradictions and neutral
+    pairs get two different sources (two reports that conflict, or that do not bear on each other);
+    entailments one source for both sides (that one source said P does not mean another said P').
+    The label stays; a case whose sentences no frame fits is left out."""
+    from training.attribution_edits import attribute
+
+    out = []
+    for index, case in enumerate(cases):
+        first = ATTRIBUTED_SOURCES[index % len(ATTRIBUTED_SOURCES)]
+        second = (
+            first if case.label == "entailment" else ATTRIBUTED_SOURCES[(index + 1) % len(ATTRIBUTED_SOURCES)]
+        )
+        for frame in range(len(ATTRIBUTED_FRAMES)):
+            premise = attribute(case.premise, first, frame, ATTRIBUTED_FRAMES)
+            hypothesis = attribute(case.hypothesis, second, 1 - frame, ATTRIBUTED_FRAMES)
+            if premise and hypothesis:
+                out.append(BehaviourCase(premise, hypothesis, case.label, case.category))
+                break
+    return out
+
+
 def run_suite(scorer: Scorer, cases: Sequence[BehaviourCase], symmetric: bool = False) -> dict:
     """Score every case in one call to ``scorer.score``; pass rates overall and per category.
 

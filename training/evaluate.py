@@ -257,6 +257,9 @@ def main(argv: list[str] | None = None) -> dict:
         result["selection"] = {"rule": SELECTION_RULE, "score": selection_score(reports)}
     if args.behaviour:
         result["behaviour"] = behaviour.run_suite(scorer, behaviour.load_suite())
+        result["behaviour_attributed"] = behaviour.run_suite(
+            scorer, behaviour.attributed(behaviour.load_suite())
+        )
     if args.claims and not args.dataset:
         result["claim_vs_document"] = evaluate_claim_sets(scorer, args.claim_window)
     print(markdown_table(reports))
@@ -266,6 +269,10 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"\nselection score {result['selection']['score']:.4f} ({SELECTION_RULE})")
     if args.behaviour:
         print("\n" + behaviour.format_table(result["behaviour"]))
+        print(
+            "\nattributed (both sides put in a source's mouth):\n"
+            + behaviour.format_table(result["behaviour_attributed"])
+        )
     if args.output:
         Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
     return result

@@ -138,6 +138,21 @@ def _floors_table(metrics: dict) -> str:
     return "\n".join(rows)
 
 
+def _attributed_line(metrics: dict) -> str:
+    """The suite with both sides attributed (``training.behaviour.attributed``), where measured."""
+    report = metrics.get("behaviour_attributed")
+    if not report:
+        return ""
+    rates = ", ".join(
+        f"{name} {100 * stats['pass_rate']:.0f}%" for name, stats in report["categories"].items()
+    )
+    return (
+        f"The same suite as news reports it, both sides put in a source's mouth ({report['total']} cases; "
+        f"contradictions and neutral pairs from two different sources): {100 * report['overall']:.1f}% "
+        f"overall; {rates}.\n"
+    )
+
+
 def _claims_section(metrics: dict) -> str:
     """The news stance sets read claim vs whole article, as `contradict claim` and
     `/v1/claims/stance` serve them (``contradict.claims``); empty for models measured before."""
@@ -240,6 +255,8 @@ C-vs-E AUROC ranks gold contradictions above gold entailments, the stance measur
 direction):
 
 {f"```{chr(10)}{format_table(suite)}{chr(10)}```" if suite else "_not run_"}
+
+{_attributed_line(metrics)}
 
 The project's floors for this model:
 
