@@ -93,3 +93,45 @@ def test_loads_unchanged_with_transformers_and_cross_encoder(shipped_model_dir):
     encoder = CrossEncoder(str(shipped_model_dir), device="cpu")
     scores = encoder.predict([HEADLINE_PAIR])
     assert scores.shape == (1, 3)
+
+
+def test_claim_ranks_the_contradicting_report_above_the_supporting_one(scorer):
+    """Claim vs document (`contradict claim`) on two short reports of the story this project started
+    from, stated directly (attributed statements are the model's weak side: README, "Attribution"):
+    the report of a porous border ranks above the report of a guarded one, and both bear on the
+    claim more than an unrelated report."""
+    from contradict.claims import claim_pairs, document_windows, stances
+    from contradict.corpus.reader import Article
+
+    claim = "The border is well guarded from both the Afghan and Tajik side."
+    reports = [
+        Article(
+            id="porous",
+            text=(
+                "The border in the district is porous. "
+                "It is almost entirely controlled by the Taliban. "
+                "Militants crossed it freely two weeks ago."
+            ),
+        ),
+        Article(
+            id="guarded",
+            text=(
+                "The border is well guarded on both the Afghan and the Tajik side. "
+                "Guards on both sides would stop any attempt to cross it illegally. "
+                "The attackers must have come from elsewhere."
+            ),
+        ),
+        Article(
+            id="unrelated",
+            text=(
+                "The city council approved a new budget for public libraries on Tuesday. "
+                "Opening hours will be extended on weekends. "
+                "The budget also funds two new reading rooms."
+            ),
+        ),
+    ]
+    checks = [(claim, document_windows(report)) for report in reports]
+    porous, guarded, unrelated = stances(checks, scorer.probabilities(claim_pairs(checks)))
+    assert porous.contradiction_share > 0.5 > guarded.contradiction_share
+    assert "porous" in porous.most_contradicting.text
+    assert min(porous.bearing, guarded.bearing) > unrelated.bearing

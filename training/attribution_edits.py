@@ -2,11 +2,12 @@
 
 Why: news statements are attributed ("the border is porous, the police commander said"), and the
 corpus scan pairs statements of *different* articles, so usually of different sources. Measured on
-3.6.0 (README, "Attribution"): with both sides of the behaviour suite attributed to two different
-sources, the contradiction categories fall (negation 73% -> 53%, dates 67% -> 40%, news 76% -> 47%)
-while the premise alone attributed changes little. The product's question is whether two reports
-conflict, so for contradiction attribution is transparent: "officials said P" and "P' , a commander
-said" conflict when P and P' do. Labels therefore follow the pair's own label where that holds:
+3.6.0 with :func:`training.behaviour.attributed` (the behaviour suite with both sides put in a
+source's mouth, torch): contradiction recall 87.1% as written, 77.4% attributed (62 cases), the
+misses going to neutral; neutral pairs rise (68.9% -> 91.1%), entailments stay (75.5%). The
+product's question is whether two reports conflict, so for contradiction attribution is
+transparent: "officials said P" and "P', a commander said" conflict when P and P' do.
+Labels therefore follow the pair's own label where that holds:
 
 ============  ===============================================  ==================================
 label         attributed how                                    label of the attributed pair

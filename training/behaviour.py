@@ -121,12 +121,16 @@ def run_suite(scorer: Scorer, cases: Sequence[BehaviourCase], symmetric: bool = 
         raise ValueError(f"the scorer returned {len(results)} results for {len(cases)} pairs")
 
     counts: dict[str, list[int]] = {}  # category -> [passed, total]
+    by_label: dict[str, list[int]] = {}  # expected label -> [passed, total]
     failures = []
     for case, result in zip(cases, results):
         tally = counts.setdefault(case.category, [0, 0])
+        label_tally = by_label.setdefault(case.label, [0, 0])
         tally[1] += 1
+        label_tally[1] += 1
         if result.label == case.label:
             tally[0] += 1
+            label_tally[0] += 1
         else:
             failures.append(
                 {
@@ -149,6 +153,8 @@ def run_suite(scorer: Scorer, cases: Sequence[BehaviourCase], symmetric: bool = 
         "passed": passed,
         "total": len(cases),
         "categories": categories,
+        # Pass rate per expected label: for contradictions, the recall the product lives on.
+        "labels": {label: by_label[label][0] / by_label[label][1] for label in LABELS if label in by_label},
         "min_category": (weakest, categories[weakest]["pass_rate"]),
         "failures": failures,
     }

@@ -146,10 +146,11 @@ def _attributed_line(metrics: dict) -> str:
     rates = ", ".join(
         f"{name} {100 * stats['pass_rate']:.0f}%" for name, stats in report["categories"].items()
     )
+    labels = ", ".join(f"{name} {100 * rate:.1f}%" for name, rate in report.get("labels", {}).items())
     return (
         f"The same suite as news reports it, both sides put in a source's mouth ({report['total']} cases; "
         f"contradictions and neutral pairs from two different sources): {100 * report['overall']:.1f}% "
-        f"overall; {rates}.\n"
+        f"overall; by expected label {labels}; {rates}.\n"
     )
 
 

@@ -140,6 +140,9 @@ def test_run_suite_counts_match_the_scoring_core(tiny_model_dir, suite, symmetri
     }
     assert {name: stats["total"] for name, stats in report["categories"].items()} == dict(total)
     assert report["passed"] == sum(passed.values())
+    by_label = Counter(case.label for case in suite)
+    hits = Counter(case.label for case, result in zip(suite, results) if result.label == case.label)
+    assert report["labels"] == {label: hits[label] / by_label[label] for label in LABELS}
     failed = [
         (case.premise, case.hypothesis, result.label)
         for case, result in zip(suite, results)
