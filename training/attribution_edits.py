@@ -12,9 +12,9 @@ Labels therefore follow the pair's own label where that holds:
 ============  ===============================================  ==================================
 label         attributed how                                    label of the attributed pair
 ============  ===============================================  ==================================
-contradiction either side, or both to two different sources     contradiction
+contradiction either side, or both (two sources or one)          contradiction
 entailment    both sides to the *same* source                   entailment (one source, P -> P')
-neutral       either side, or both to two different sources     neutral
+neutral       either side, or both (two sources or one)          neutral
 ============  ===============================================  ==================================
 
 Entailment across two sources is never made: that officials said P does not mean a witness said P'.
@@ -108,11 +108,9 @@ def attributed_pair(premise: str, hypothesis: str, label: str) -> tuple[str, str
     rng = random.Random(_seed(premise, hypothesis, label))
     first, second = rng.sample(SOURCES, 2)
     frames = rng.sample(range(3), 3)
-    if label == ENTAILMENT:
-        sides = "both"
-        second = first
-    else:
-        sides = rng.choice(("premise", "hypothesis", "both", "both"))
+    sides = "both" if label == ENTAILMENT else rng.choice(("premise", "hypothesis", "both", "same"))
+    if sides == "both" and label == ENTAILMENT or sides == "same":
+        sides, second = "both", first
     for frame in frames:
         new_premise = attribute(premise, first, frame) if sides in ("premise", "both") else premise
         new_hypothesis = (
