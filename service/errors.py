@@ -96,14 +96,20 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
     return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 
+# Routes whose scored pairs come from the request's documents: an error about those pairs names
+# ``documents``, the field the client can change.
+DOCUMENT_PATHS = ("/v1/documents/", "/v1/claims/")
+
+
 async def batcher_error(request: Request, exc: BatcherError) -> JSONResponse:
+    field = "documents" if request.url.path.startswith(DOCUMENT_PATHS) else "pairs"
     if isinstance(exc, QueueFullError):
         (await get_metrics(request)).rejected.inc()
-        detail = [field_error("pairs", str(exc), "queue_full", exc.limit)]
+        detail = [field_error(field, str(exc), "queue_full", exc.limit)]
     elif isinstance(exc, RequestTooLargeError):
-        detail = [field_error("pairs", str(exc), "too_many_tokens", exc.limit)]
+        detail = [field_error(field, str(exc), "too_many_tokens", exc.limit)]
     elif isinstance(exc, UnreadableTextError):
-        detail = [field_error("pairs", str(exc), "unreadable_text")]
+        detail = [field_error(field, str(exc), "unreadable_text")]
     else:
         detail = None
     headers = {"Retry-After": str(exc.retry_after_s)} if exc.status == 503 else None

@@ -171,3 +171,16 @@ def test_the_schema_lists_the_route(client):
     assert request["properties"]["documents"]["items"] == documents["items"]
     example = request["examples"][0]
     assert client.post(URL, json=example).status_code == 200
+
+
+def test_a_request_with_more_tokens_than_the_queue_holds_answers_413_naming_documents(tiny_model_dir):
+    """Every window of every document is scored: a request too large for the whole queue names the
+    field the client can shrink."""
+    settings = Settings(model=str(tiny_model_dir), queue_max_tokens=1024, batch_max_wait_ms=5.0)
+    sentence = "The bridge over the river collapsed on Monday after days of heavy rain in the valley. "
+    documents = [{"id": str(n), "text": sentence * 40} for n in range(2)]
+    with live_client(create_app(settings)) as http:
+        response = http.post(URL, json={"claim": CLAIM, "documents": documents})
+    assert response.status_code == 413, response.text
+    (detail,) = response.json()["detail"]
+    assert detail["field"] == "documents" and detail["type"] == "too_many_tokens"
