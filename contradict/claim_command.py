@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from contradict.claims import DEFAULT_WINDOW, claim_pairs, document_windows, stances
+from contradict.claims import DEFAULT_WINDOW, MAX_WINDOW, claim_pairs, document_windows, stances
 from contradict.cli_kit import (
     BatchSizeOption,
     DeviceOption,
@@ -37,7 +37,6 @@ from contradict.corpus.pipeline import CorpusOptions
 from contradict.corpus.reader import read_corpus, require_articles
 from contradict.corpus.segment import Segmenter
 
-MAX_WINDOW = 5  # statements per window; more is past what the model reads (128 tokens per pair)
 ARTICLE_KEYS = ("id", "title", "source", "url", "published")
 
 

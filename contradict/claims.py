@@ -34,6 +34,7 @@ from contradict.corpus.segment import Segmenter
 from contradict.labels import CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, LABELS, NEUTRAL_COLUMN
 
 DEFAULT_WINDOW = 2  # statements per window (chosen on validation: README, "Claim vs document")
+MAX_WINDOW = 5  # statements per window a caller may ask for: more is past the 128 tokens the model reads
 
 
 @dataclass(frozen=True)

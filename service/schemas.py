@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from contradict.claims import DEFAULT_WINDOW
+from contradict.claims import DEFAULT_WINDOW, MAX_WINDOW
 from contradict.labels import LABELS
 
 EXAMPLE_PAIR = {
@@ -193,7 +193,6 @@ def documents_request(max_documents: int, max_chars: int) -> type[BaseModel]:
     return DocumentsRequest
 
 
-MAX_WINDOW = 5  # statements per window a claims request may ask for
 EXAMPLE_CLAIM = {
     "claim": "Afghanistan shares a border with Tajikistan.",
     "documents": [
