@@ -32,13 +32,15 @@
 #            labels, no news pairs (= 3.5.0; stage 11, a third self-labelling round, was not shipped)
 #   stage 13: from 3.5.0, 3,000 steps over MIX13 (MIX12 with more MultiNLI and more count/date
 #            edits), the teacher's soft labels (= 3.6.0)
+#   stage 14: from 3.5.0 again, 3,000 steps over MIX14 (MIX13 plus attributed pairs,
+#            attribution_edits=0.75), the teacher's soft labels (= 3.7.0, the shipped model)
 # On this project's 2-core CPU machines stage 1 takes about 85 min, stage 2 about 75 min, stages 3
 # and 4 about 35-45 min each, stage 5 about 12 min alone, stages 6a and 6b about 40 and 35 min
 # (estimated from ~40 pairs/s alone: 6a ran on a GPU, 6b took 47 min on a shared CPU), stage 7
 # about 51 min (~33 pairs/s), stage 8 about 45-70 min (~36 pairs/s alone), stage 9 about 4 + 12 + 30
 # min (pairs, labels, training; 36 pairs/s alone), stage 10 about 8 + 23 min (labels, training),
 # stage 12 about 26 min in bf16 (54-61 pairs/s on an AVX512-BF16 CPU; fp32 elsewhere, ~1.6x longer),
-# stage 13 about 25 min in bf16 (64 pairs/s on a Xeon with AMX),
+# stages 13 and 14 about 15-25 min each in bf16 (64 pairs/s on a Xeon with AMX, 91-107 on a Zen 4 EPYC),
 # export about 12 min; on a GPU a few minutes each. Every stage checkpoints and resumes where it
 # stopped when re-run.
 set -euo pipefail
@@ -55,7 +57,7 @@ MIX8=${MIX8:-"vitaminc=1,mnli=4,snli=1,snli_mnli_subset=1,cad=1,conjnli=0.5,mpe=
 COMMON=(--per_device_eval_batch_size 64 --per_device_train_batch_size 32 --weight_decay 0.01
   --lr_scheduler_type linear --train_sampling_strategy group_by_length --logging_steps 50
   --save_strategy steps --report_to none --disable_tqdm true)
-mkdir -p "$RUN/stage1" "$RUN/stage2" "$RUN/stage3" "$RUN/stage4" "$RUN/stage5" "$RUN/stage6a" "$RUN/stage6b" "$RUN/stage7" "$RUN/stage8" "$RUN/stage9" "$RUN/stage10" "$RUN/stage12" "$RUN/stage13"
+mkdir -p "$RUN/stage1" "$RUN/stage2" "$RUN/stage3" "$RUN/stage4" "$RUN/stage5" "$RUN/stage6a" "$RUN/stage6b" "$RUN/stage7" "$RUN/stage8" "$RUN/stage9" "$RUN/stage10" "$RUN/stage12" "$RUN/stage13" "$RUN/stage14"
 "$PY" -m training.train --output_dir "$RUN/stage1" "${COMMON[@]}" \
   --num_train_epochs 2 --learning_rate 6e-5 --warmup_steps 160 \
   --eval_strategy steps --eval_steps 400 --max_eval_samples 800 --save_steps 200 --save_total_limit 2 \
@@ -141,5 +143,14 @@ MIX13=${MIX13:-"vitaminc=1,mnli=7,snli=1,snli_mnli_subset=2,cad=1,conjnli=0.5,mp
   --base_model "$RUN/export12/contradict-minilm-l6-nli" --dataset "$MIX13" --soft_labels "$RUN/soft.jsonl" \
   --distill_temperature 2 --distill_alpha 0.7 --max_steps 3000 --learning_rate 2e-5 --warmup_steps 100 \
   --save_steps 250 --save_total_limit 2 --seed 54 "${BF16[@]}" 2>&1 | tee "$RUN/stage13/train.log"
-"$PY" -m training.export --checkpoint "$RUN/stage13/final" --output models/contradict-minilm-l6-nli \
-  --version 3.6.0 --calibration_data "$MIX6" "$@"
+"$PY" -m training.export --checkpoint "$RUN/stage13/final" --output "$RUN/export13/contradict-minilm-l6-nli" \
+  --version 3.6.0 --calibration_data "$MIX6" --force
+# Stage 14 (3.7.0; stage 21 in training/experiments.json): stage 13's mixture plus attributed pairs
+# (training/attribution_edits.py), from 3.5.0 again, so 3.6.0 is not on its path.
+MIX14=${MIX14:-"$MIX13,attribution_edits=0.75"}
+"$PY" -m training.train --output_dir "$RUN/stage14" "${COMMON[@]}" --eval_strategy no --max_eval_samples 1500 \
+  --base_model "$RUN/export12/contradict-minilm-l6-nli" --dataset "$MIX14" --soft_labels "$RUN/soft.jsonl" \
+  --distill_temperature 2 --distill_alpha 0.7 --max_steps 3000 --learning_rate 2e-5 --warmup_steps 100 \
+  --save_steps 250 --save_total_limit 2 --seed 54 "${BF16[@]}" 2>&1 | tee "$RUN/stage14/train.log"
+"$PY" -m training.export --checkpoint "$RUN/stage14/final" --output models/contradict-minilm-l6-nli \
+  --version 3.7.0 --calibration_data "$MIX6" "$@"
