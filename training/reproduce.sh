@@ -124,33 +124,32 @@ self_labelling_stage "$RUN/export8/contradict-minilm-l6-nli" "$RUN/soft-news.jso
 self_labelling_stage "$RUN/export9/contradict-minilm-l6-nli" "$RUN/soft-news-2.jsonl" "$RUN/stage10" 1500 2e-5 51
 "$PY" -m training.export --checkpoint "$RUN/stage10/final" --output "$RUN/export10/contradict-minilm-l6-nli" \
   --version 3.4.0 --calibration_data "$MIX6" --force
-# Stages 12 and 13 ran with bf16 autocast on CPUs with bf16 units (AVX512-BF16 or AMX: 1.4-1.6x fp32
+# Stages 12, 13 and 14 ran with bf16 autocast on CPUs with bf16 units (AVX512-BF16 or AMX: 1.4-1.6x fp32
 # there); a CPU without them runs these stages in fp32 (bf16 autocast there is 25x slower), which
 # changes the weights slightly.
 BF16=()
 if grep -qw -e avx512_bf16 -e amx_bf16 /proc/cpuinfo 2>/dev/null; then BF16=(--bf16 true --use_cpu true); fi
+# A stage on gold labels and the teacher's soft labels (MIX6's pairs), in bf16 where the CPU has it:
+# teacher_stage BASE MIX OUT STEPS SEED
+teacher_stage() {
+  "$PY" -m training.train --output_dir "$3" "${COMMON[@]}" --eval_strategy no --max_eval_samples 1500 \
+    --base_model "$1" --dataset "$2" --soft_labels "$RUN/soft.jsonl" \
+    --distill_temperature 2 --distill_alpha 0.7 --max_steps "$4" --learning_rate 2e-5 --warmup_steps 100 \
+    --save_steps 250 --save_total_limit 2 --seed "$5" "${BF16[@]}" 2>&1 | tee "$3/train.log"
+}
 # Stage 12 (3.5.0): MultiNLI weighted up, the teacher's soft labels, no news pairs.
 MIX12=${MIX12:-"vitaminc=1,mnli=6,snli=1,snli_mnli_subset=1.5,cad=1,conjnli=0.5,mpe=0.3,fever=1,fnc1=1,arc=2,emergent=2,fnc1_unrelated=0.4,shuffled=1,edits=1,scale_edits=1,reword_edits=2,fnc1_headlines=0.5"}
-"$PY" -m training.train --output_dir "$RUN/stage12" "${COMMON[@]}" --eval_strategy no --max_eval_samples 1500 \
-  --base_model "$RUN/export10/contradict-minilm-l6-nli" --dataset "$MIX12" --soft_labels "$RUN/soft.jsonl" \
-  --distill_temperature 2 --distill_alpha 0.7 --max_steps 2500 --learning_rate 2e-5 --warmup_steps 100 \
-  --save_steps 250 --save_total_limit 2 --seed 53 "${BF16[@]}" 2>&1 | tee "$RUN/stage12/train.log"
+teacher_stage "$RUN/export10/contradict-minilm-l6-nli" "$MIX12" "$RUN/stage12" 2500 53
 "$PY" -m training.export --checkpoint "$RUN/stage12/final" --output "$RUN/export12/contradict-minilm-l6-nli" \
   --version 3.5.0 --calibration_data "$MIX6" --force
 # Stage 13 (3.6.0): more MultiNLI and more count/date edits, from 3.5.0.
 MIX13=${MIX13:-"vitaminc=1,mnli=7,snli=1,snli_mnli_subset=2,cad=1,conjnli=0.5,mpe=0.3,fever=1,fnc1=1,arc=2,emergent=2,fnc1_unrelated=0.4,shuffled=1,edits=1.5,scale_edits=2,reword_edits=2,fnc1_headlines=0.5"}
-"$PY" -m training.train --output_dir "$RUN/stage13" "${COMMON[@]}" --eval_strategy no --max_eval_samples 1500 \
-  --base_model "$RUN/export12/contradict-minilm-l6-nli" --dataset "$MIX13" --soft_labels "$RUN/soft.jsonl" \
-  --distill_temperature 2 --distill_alpha 0.7 --max_steps 3000 --learning_rate 2e-5 --warmup_steps 100 \
-  --save_steps 250 --save_total_limit 2 --seed 54 "${BF16[@]}" 2>&1 | tee "$RUN/stage13/train.log"
+teacher_stage "$RUN/export12/contradict-minilm-l6-nli" "$MIX13" "$RUN/stage13" 3000 54
 "$PY" -m training.export --checkpoint "$RUN/stage13/final" --output "$RUN/export13/contradict-minilm-l6-nli" \
   --version 3.6.0 --calibration_data "$MIX6" --force
 # Stage 14 (3.7.0; stage 21 in training/experiments.json): stage 13's mixture plus attributed pairs
 # (training/attribution_edits.py), from 3.5.0 again, so 3.6.0 is not on its path.
 MIX14=${MIX14:-"$MIX13,attribution_edits=0.75"}
-"$PY" -m training.train --output_dir "$RUN/stage14" "${COMMON[@]}" --eval_strategy no --max_eval_samples 1500 \
-  --base_model "$RUN/export12/contradict-minilm-l6-nli" --dataset "$MIX14" --soft_labels "$RUN/soft.jsonl" \
-  --distill_temperature 2 --distill_alpha 0.7 --max_steps 3000 --learning_rate 2e-5 --warmup_steps 100 \
-  --save_steps 250 --save_total_limit 2 --seed 54 "${BF16[@]}" 2>&1 | tee "$RUN/stage14/train.log"
+teacher_stage "$RUN/export12/contradict-minilm-l6-nli" "$MIX14" "$RUN/stage14" 3000 54
 "$PY" -m training.export --checkpoint "$RUN/stage14/final" --output models/contradict-minilm-l6-nli \
   --version 3.7.0 --calibration_data "$MIX6" "$@"
