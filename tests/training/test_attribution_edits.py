@@ -53,12 +53,15 @@ def test_labels_follow_the_table_entailment_only_from_one_source():
         if label == ENTAILMENT:  # both sides, one source
             assert premise_sources and premise_sources == hypothesis_sources
         else:  # either side, or both: two sources or one
-            both = premise_sources and hypothesis_sources
-            seen_sides[
-                "same" if both and premise_sources == hypothesis_sources else "two" if both else "one"
-            ] += 1
+            assert premise_sources or hypothesis_sources  # always attributed somewhere
+            if not hypothesis_sources:
+                seen_sides["premise"] += 1
+            elif not premise_sources:
+                seen_sides["hypothesis"] += 1
+            else:
+                seen_sides["same" if premise_sources == hypothesis_sources else "two"] += 1
         assert attributed_pair(premise, hypothesis, label) == made  # stable across runs and machines
-    assert set(seen_sides) == {"one", "two", "same"}
+    assert set(seen_sides) == {"premise", "hypothesis", "two", "same"}
 
 
 def test_edits_are_capped_per_label_and_skip_the_behaviour_suite():
