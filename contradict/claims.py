@@ -55,6 +55,8 @@ def document_windows(
 
     A headline marked on the article (``headline_end``) is context, not a statement, as in the corpus
     scan. A document with no statement the segmenter keeps (only fragments) has no window.
+    ``segmenter`` defaults to the built-in statement rules; the CLI and the service pass one built
+    from the ``corpus_*`` settings.
     """
     if size < 1:
         raise ValueError(f"window size must be at least 1, got {size}")
@@ -116,18 +118,14 @@ def stance_of(windows: Sequence[Window], probabilities: np.ndarray) -> ClaimStan
     if len(windows) == 0 or len(windows) != len(probabilities):
         raise ValueError(f"{len(windows)} windows but {len(probabilities)} rows of probabilities")
     share, bearing = pool(probabilities)
+    contradicting = int(probabilities[:, CONTRADICTION_COLUMN].argmax())
+    entailing = int(probabilities[:, ENTAILMENT_COLUMN].argmax())
     return ClaimStance(
         contradiction_share=share,
         bearing=bearing,
         windows=len(windows),
-        most_contradicting=_evidence(
-            windows[int(probabilities[:, CONTRADICTION_COLUMN].argmax())],
-            probabilities[int(probabilities[:, CONTRADICTION_COLUMN].argmax())],
-        ),
-        most_entailing=_evidence(
-            windows[int(probabilities[:, ENTAILMENT_COLUMN].argmax())],
-            probabilities[int(probabilities[:, ENTAILMENT_COLUMN].argmax())],
-        ),
+        most_contradicting=_evidence(windows[contradicting], probabilities[contradicting]),
+        most_entailing=_evidence(windows[entailing], probabilities[entailing]),
     )
 
 
