@@ -59,7 +59,9 @@ async def probabilities_of(
     request: Request, batcher: DynamicBatcher, deadline: Deadline, pairs: list[Pair], symmetric: bool = False
 ) -> np.ndarray:
     """Score ``pairs`` through the batcher, stopped at ``deadline`` or when the client goes away: one
-    row of calibrated probabilities per pair, columns in ``LABELS`` order (no pairs: zero rows)."""
+    row of calibrated probabilities per pair, columns in ``LABELS`` order (no pairs: zero rows).
+    The pairs come from the request's documents, so a batcher error names that field."""
+    request.state.scored_field = "documents"
     if not pairs:
         if batcher.scorer is None:  # nothing to score, but the answer names the model
             raise NotReadyError("the model is not loaded yet")

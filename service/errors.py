@@ -96,13 +96,10 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
     return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 
-# Routes whose scored pairs come from the request's documents: an error about those pairs names
-# ``documents``, the field the client can change.
-DOCUMENT_PATHS = ("/v1/documents/", "/v1/claims/")
-
-
 async def batcher_error(request: Request, exc: BatcherError) -> JSONResponse:
-    field = "documents" if request.url.path.startswith(DOCUMENT_PATHS) else "pairs"
+    # The request field the scored pairs came from: ``pairs``, unless the route built them from
+    # another field and said so (``request.state.scored_field``, set by documents.probabilities_of).
+    field = getattr(request.state, "scored_field", "pairs")
     if isinstance(exc, QueueFullError):
         (await get_metrics(request)).rejected.inc()
         detail = [field_error(field, str(exc), "queue_full", exc.limit)]

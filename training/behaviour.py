@@ -160,6 +160,16 @@ def run_suite(scorer: Scorer, cases: Sequence[BehaviourCase], symmetric: bool = 
     }
 
 
+def suite_reports(scorer: Scorer) -> dict[str, dict]:
+    """The shipped suite as written and attributed (:func:`attributed`), as evaluate and export
+    record them: ``behaviour`` and ``behaviour_attributed``."""
+    cases = load_suite()
+    return {
+        "behaviour": run_suite(scorer, cases),
+        "behaviour_attributed": run_suite(scorer, attributed(cases)),
+    }
+
+
 def format_table(report: dict) -> str:
     """Per-category pass counts and rates as a plain-text table, overall last."""
     rows = [

@@ -256,10 +256,7 @@ def main(argv: list[str] | None = None) -> dict:
     if all(name in reports for name in SELECTION_SETS):
         result["selection"] = {"rule": SELECTION_RULE, "score": selection_score(reports)}
     if args.behaviour:
-        result["behaviour"] = behaviour.run_suite(scorer, behaviour.load_suite())
-        result["behaviour_attributed"] = behaviour.run_suite(
-            scorer, behaviour.attributed(behaviour.load_suite())
-        )
+        result |= behaviour.suite_reports(scorer)
     if args.claims and not args.dataset:
         result["claim_vs_document"] = evaluate_claim_sets(scorer, args.claim_window)
     print(markdown_table(reports))

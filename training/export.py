@@ -132,8 +132,7 @@ def measure(
     measured = {
         "calibration": calibration_report,
         "evaluation": reports,
-        "behaviour": behaviour.run_suite(scorer, behaviour.load_suite()),
-        "behaviour_attributed": behaviour.run_suite(scorer, behaviour.attributed(behaviour.load_suite())),
+        **behaviour.suite_reports(scorer),
         "claim_vs_document": evaluate_claim_sets(scorer),
         "headline": {
             "premise": HEADLINE_PAIR[0],

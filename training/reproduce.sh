@@ -40,7 +40,8 @@
 # about 51 min (~33 pairs/s), stage 8 about 45-70 min (~36 pairs/s alone), stage 9 about 4 + 12 + 30
 # min (pairs, labels, training; 36 pairs/s alone), stage 10 about 8 + 23 min (labels, training),
 # stage 12 about 26 min in bf16 (54-61 pairs/s on an AVX512-BF16 CPU; fp32 elsewhere, ~1.6x longer),
-# stages 13 and 14 about 15-25 min each in bf16 (64 pairs/s on a Xeon with AMX, 91-107 on a Zen 4 EPYC),
+# stages 13 and 14 about 15-25 min each in bf16 (13: 64 pairs/s on a Xeon with AMX; 14: 91 on a Zen 4 EPYC
+# with other work running),
 # export about 12 min; on a GPU a few minutes each. Every stage checkpoints and resumes where it
 # stopped when re-run.
 set -euo pipefail
