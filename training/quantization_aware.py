@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, HfArgumentParser
 
+from training.export_onnx import INT8_WEIGHT_QMAX
 from training.logs import configure_logging
 
 logger = logging.getLogger("training.quantization_aware")
@@ -80,9 +81,10 @@ def fake_quantised_activation(x: torch.Tensor) -> torch.Tensor:
 
 
 def fake_quantised_weight(weight: torch.Tensor) -> torch.Tensor:
-    """Symmetric int8 per output channel (a ``Linear`` weight's row), range [-127, 127]."""
-    scale = torch.clamp(weight.detach().abs().amax(dim=1, keepdim=True) / 127.0, min=1e-12)
-    rounded = torch.clamp(torch.round(weight / scale), -127, 127) * scale
+    """Symmetric int8 per output channel (a ``Linear`` weight's row), in the export's weight range
+    (:data:`training.export_onnx.INT8_WEIGHT_QMAX`)."""
+    scale = torch.clamp(weight.detach().abs().amax(dim=1, keepdim=True) / INT8_WEIGHT_QMAX, min=1e-12)
+    rounded = torch.clamp(torch.round(weight / scale), -INT8_WEIGHT_QMAX, INT8_WEIGHT_QMAX) * scale
     return weight + (rounded - weight).detach()
 
 

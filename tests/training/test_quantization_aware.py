@@ -12,6 +12,7 @@ import torch
 
 from tests.support.corpus import write_jsonl
 from training import quantization_aware
+from training.export_onnx import quantize_int8_dynamic
 from training.quantization_aware import (
     FakeQuantisedLinear,
     QuantizationArguments,
@@ -54,11 +55,35 @@ def test_the_activation_rounding_is_onnx_runtimes_dynamic_quantisation(shift):
     assert np.abs(ours - values).max() <= step / 2 + 1e-6  # rounding, not something coarser
 
 
-def test_weights_round_to_int8_per_output_channel_and_gradients_pass_through():
-    weight = torch.tensor([[0.5, -1.0, 0.25], [100.0, 1.0, -50.0]], requires_grad=True)
+def export_weight_round_trip(weight: np.ndarray, tmp_path) -> np.ndarray:
+    """``weight`` (out x in, as a ``Linear`` holds it) through the export's own ``int8-dynamic``
+    quantiser as one MatMul's constant, read back from the file and dequantised."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul")],
+        "one_matmul",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, weight.shape[1]])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, weight.shape[0]])],
+        [numpy_helper.from_array(weight.T.copy(), "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "float.onnx"))
+    quantize_int8_dynamic(tmp_path / "float.onnx", tmp_path / "int8.onnx")
+    graph = onnx.load(str(tmp_path / "int8.onnx")).graph
+    stored = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
+    integers = next(value for value in stored.values() if value.dtype == np.int8 and value.ndim == 2)
+    scales = next(value for name, value in stored.items() if name.endswith("scale") and value.ndim == 1)
+    return (integers.astype(np.float32) * scales).T
+
+
+def test_weights_round_as_the_export_stores_them_and_gradients_pass_through(tmp_path):
+    weight = torch.tensor([[0.5, -1.0, 0.25, 0.3], [100.0, 1.0, -50.0, 7.7]], requires_grad=True)
     rounded = fake_quantised_weight(weight)
-    scales = torch.tensor([[1.0 / 127], [100.0 / 127]])
-    assert torch.allclose(rounded, torch.round(weight.detach() / scales) * scales)
+    theirs = export_weight_round_trip(weight.detach().numpy(), tmp_path)
+    np.testing.assert_allclose(rounded.detach().numpy(), theirs, rtol=0, atol=1e-6)
     assert rounded[0, 1].item() == pytest.approx(-1.0) and rounded[1, 0].item() == pytest.approx(100.0)
     rounded.sum().backward()
     assert torch.equal(weight.grad, torch.ones_like(weight))  # straight through
