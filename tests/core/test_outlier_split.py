@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnx.numpy_helper
 import onnxruntime as ort
 import pytest
 import torch
@@ -79,6 +80,11 @@ def test_int8_split_scores_closer_to_torch_than_int8_dynamic(outlier_model, tmp_
         folder = Path(shutil.copytree(outlier_model, tmp_path / scheme))
         manifest = export_onnx(folder, scheme=scheme, check=0)
         assert manifest["scheme"] == scheme and OnnxArtifact(folder).check_fresh()
+        low, high = manifest["int8_weight_range"]  # the record says how the weights were rounded
+        graph = onnx.load(str(folder / "model.onnx")).graph
+        quantized = {node.input[1] for node in graph.node if node.op_type == "MatMulInteger"}
+        weights = [onnx.numpy_helper.to_array(t) for t in graph.initializer if t.name in quantized]
+        assert weights and min(w.min() for w in weights) == low and max(w.max() for w in weights) == high
         scorer = NLIScorer(str(folder), backend="onnx")
         assert scorer.info()["runtime"]["scheme"] == scheme
         probabilities = scorer.probabilities(PAIRS)
