@@ -244,7 +244,11 @@ users get raw logits.
 ## Results
 
 Every held-out set, scored through the service's scoring core (calibrated, decision rule applied;
-C-vs-E AUROC ranks gold contradictions above gold entailments, the stance measure for news):
+C-vs-E AUROC ranks gold contradictions above gold entailments, the stance measure for news;
+`*_negated` sets and "(claims negated)" rows: the news stance pairs with each claim the rule of
+`training/claim_negation.py` can negate negated and agree / disagree swapped, so a model that reads
+which way the claim points scores them like the originals, and one that judges the article alone
+scores them below 0.5):
 
 {markdown_table(metrics.get("evaluation", {}))}
 

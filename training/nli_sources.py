@@ -573,6 +573,24 @@ def read_arc(folder: Path) -> Splits:
     return _cached("arc", folder, build)
 
 
+def _claims_negated(splits: Splits) -> Splits:
+    """:mod:`training.claim_negation`: every split of a stance source with its claims negated, the
+    bodies (and so the train / held-out split) unchanged."""
+    from training.claim_negation import negated_rows
+    from training.minimal_edits import suite_sentences
+
+    exclude = frozenset(suite_sentences())
+    return {name: negated_rows(rows, exclude) for name, rows in splits.items()}
+
+
+def read_arc_negated(folder: Path) -> Splits:
+    return _claims_negated(read_arc(folder))
+
+
+def read_fnc1_negated(folder: Path) -> Splits:
+    return _claims_negated(read_fnc1(folder))
+
+
 STANCE_DOCUMENT_SOURCES = {
     "arc": ("arc_stance", arc_stance_splits),
     "fnc1": ("fnc1_train", fnc1_stance_splits),
@@ -612,6 +630,10 @@ def read_emergent(folder: Path) -> Splits:
     return {"train": train, "test": test}
 
 
+def read_emergent_negated(folder: Path) -> Splits:
+    return _claims_negated(read_emergent(folder))
+
+
 @dataclass(frozen=True)
 class Source:
     """A folder under :func:`data_root`, how to read it, and whether its licence lets it train."""
@@ -649,6 +671,13 @@ SOURCES: dict[str, Source] = {
     ),
     "arc": Source("arc_stance", read_arc, "not stated"),
     "emergent": Source("emergent", read_emergent, "not stated"),
+    "arc_negated": Source("arc_stance", read_arc_negated, "not stated (ARC; rule-made: claims negated)"),
+    "fnc1_negated": Source(
+        "fnc1_train", read_fnc1_negated, "not stated (derived from Emergent; rule-made: claims negated)"
+    ),
+    "emergent_negated": Source(
+        "emergent", read_emergent_negated, "not stated (Emergent; rule-made: claims negated)"
+    ),
     "anli": Source("anli_dev", read_anli, "CC BY-NC 4.0 (evaluation only)", trainable=False),
 }
 

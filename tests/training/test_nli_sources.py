@@ -23,6 +23,7 @@ import pytest
 from contradict.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL
 from tests.support import paths
 from training import nli_sources
+from training.claim_negation import negate_claim
 from training.data import load_mixture, load_nli_dataset, parse_mixture, weighted_sample
 from training.nli_sources import (
     StancePair,
@@ -669,3 +670,24 @@ def test_training_data_embeds_with_sentence_transformers_whatever_the_corpus_def
         assert "@" not in embedder.identity  # no runtime suffix: sentence-transformers itself
     finally:
         nli_sources.data_embedder.cache_clear()
+
+
+@pytest.mark.parametrize("source", ["arc", "fnc1", "emergent"])
+def test_negated_stance_sources_keep_each_body_in_its_split_and_swap_the_stance(monkeypatch, source):
+    """``arc_negated`` & co.: the same bodies in the same splits as the source (no held-out body
+    trains), every claim negated, contradiction and entailment swapped."""
+    monkeypatch.setattr(nli_sources, "default_embed", bag_of_words)
+    original = read_source(source, root=FIXTURES)
+    negated = read_source(f"{source}_negated", root=FIXTURES)
+    assert set(negated) == set(original)
+    assert sum(len(rows) for rows in negated.values()) > 0
+    swap = {CONTRADICTION: ENTAILMENT, ENTAILMENT: CONTRADICTION, NEUTRAL: NEUTRAL}
+    for split, rows in negated.items():
+        assert groups(rows) <= groups(original[split])
+        labels = {
+            (item["premise"], item["group"], negate_claim(item["hypothesis"])): item["label"]
+            for item in original[split]
+        }
+        for item in rows:
+            assert swap[labels[(item["premise"], item["group"], item["hypothesis"])]] == item["label"]
+    assert_no_group_on_two_sides(negated)

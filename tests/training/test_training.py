@@ -19,7 +19,7 @@ from training.average_weights import average_weights
 from training.average_weights import main as average_main
 from training.calibrate import calibrate, choose_threshold, fit_temperature
 from training.calibrate import main as calibrate_main
-from training.evaluate import CLAIM_SETS, evaluate_claims
+from training.evaluate import CLAIM_REPORTS, CLAIMS_NEGATED, evaluate_claims
 from training.export import export
 from training.metrics import (
     binary_auroc,
@@ -130,7 +130,7 @@ def test_export_ships_fp16_weights_with_calibration_metrics_and_card(
     assert f"labels it **{headline['forward']['label']}**" in card
     assert f"| {data}/test | 12 |" in card
     claims = shipped["claim_vs_document"]
-    assert list(claims) == list(CLAIM_SETS)
+    assert list(claims) == list(CLAIM_REPORTS)
     assert claims["fnc1/validation"]["pairs"] == 2 and claims["fnc1/validation"]["disagree"] == 1
     assert "| fnc1/validation | 2 (1) | 1 |" in card
 
@@ -165,6 +165,10 @@ def test_claim_evaluation_pools_every_window_of_the_whole_article(tiny_model_dir
     agree, disagree = stances(checks, scorer.probabilities(claim_pairs(checks)))
     expected = float(disagree.contradiction_share > agree.contradiction_share)
     assert report["contradiction_vs_entailment_auroc"] == expected
+    # The polarity check reads the same pairs with the claims the rule can negate negated: here neither
+    # headline ("... clock stops after ...", "... stopped by vandals" in headlinese passive).
+    negated = evaluate_claims(scorer, "fnc1/validation" + CLAIMS_NEGATED, window=1)
+    assert negated["pairs"] == negated["documents"] == negated["windows"] == 0
 
 
 def _body_3101() -> str:
