@@ -127,3 +127,25 @@ def test_negated_stance_pairs_swap_agree_and_disagree_and_drop_what_cannot_be_ne
         StancePair("Tenure does not protect bad teachers", "2", "agree"),
         StancePair("Greece will not destroy the Euro Zone", "3", "discuss"),
     ]
+
+
+def test_polarity_sets_are_reported_but_never_chosen_on():
+    """The selection rule keeps the ten validation sets it was declared with; the negated sets
+    (and the claim-vs-document rows with claims negated) are measured beside it."""
+    from training.evaluate import CLAIM_REPORTS, CLAIM_SETS, EVAL_SETS, POLARITY_SETS, SELECTION_SETS
+
+    assert set(POLARITY_SETS) <= set(EVAL_SETS)
+    assert not set(POLARITY_SETS) & set(SELECTION_SETS)
+    assert SELECTION_SETS == (
+        "vitaminc/validation",
+        "mnli/validation",
+        "snli/validation",
+        "snli_mnli_subset/validation",
+        "cad/validation",
+        "conjnli/validation",
+        "mpe/validation",
+        "fever/validation",
+        "fnc1/validation",
+        "arc/validation",
+    )
+    assert CLAIM_REPORTS[: len(CLAIM_SETS)] == CLAIM_SETS and len(CLAIM_REPORTS) == 2 * len(CLAIM_SETS)
