@@ -19,6 +19,7 @@ a verb inside a relative clause); a discuss / observing pair stays neutral eithe
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from contradict.labels import CONTRADICTION, ENTAILMENT
@@ -51,14 +52,14 @@ CONTRACTED = {
 AUXILIARY = words("should can will must would shall is are was were")
 # "X may have happened" and "X may not have happened" are both hedges, compatible with each other:
 # no label to swap.
-HEDGED = frozenset(("may", "might", "could"))
-PERFECT = frozenset(("has", "have", "had"))  # auxiliary only before "not", "been" or a participle
+HEDGED = words("may might could")
+PERFECT = words("has have had")  # auxiliary only before "not", "been" or a participle
 # Before the main clause's auxiliary: the next verb belongs to another clause ("the moment X was shot",
 # "claims to have captured"), so the rule would negate the wrong one.
 SUBORDINATE = words("who which that whose whom because after when while if as since where moment to")
 # Headlinese drops "was": "Hostage freed in raid" is passive, "did not free in raid" would be wrong.
 PASSIVE_HEADLINE_NEXT = words("in by at on after from over during as")
-ANSWERS = frozenset(("no", "yes"))  # "No, it can't denounce": a reply to a question we do not have
+ANSWERS = words("no yes")  # "No, it can't denounce": a reply to a question we do not have
 QUOTES = frozenset("'\"\u2018\u201c")
 SWAPPED = {CONTRADICTION: ENTAILMENT, ENTAILMENT: CONTRADICTION}
 SUBJECT_WORDS = 6  # the auxiliary of a claim's main clause comes after at most this many words
@@ -122,7 +123,8 @@ def negate_claim(claim: str) -> str | None:
 def negated_rows(rows: list[dict], exclude: frozenset[str] = frozenset()) -> list[dict]:
     """Each row whose hypothesis (the claim) can be negated, with the negated claim and the label
     swapped between contradiction and entailment (neutral stays); the premise and group (the body,
-    so splits stay leak-free) are kept. Claims in ``exclude`` (the behaviour suite's) are skipped."""
+    so splits stay leak-free) are kept. A negated claim in ``exclude`` (the behaviour suite's
+    sentences) is skipped, so the suite stays a test."""
     out = []
     for row in rows:
         negated = negate_claim(row["hypothesis"])
@@ -136,8 +138,6 @@ def negated_rows(rows: list[dict], exclude: frozenset[str] = frozenset()) -> lis
 def negated_stance_pairs(pairs: list[StancePair]) -> list[StancePair]:
     """Claim-vs-article pairs with the claim negated and agree / disagree swapped (the others keep
     their stance); pairs whose claim the rule cannot negate are left out."""
-    from dataclasses import replace
-
     swapped = {"agree": "disagree", "disagree": "agree"}
     out = []
     for pair in pairs:
