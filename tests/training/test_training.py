@@ -165,10 +165,15 @@ def test_claim_evaluation_pools_every_window_of_the_whole_article(tiny_model_dir
     agree, disagree = stances(checks, scorer.probabilities(claim_pairs(checks)))
     expected = float(disagree.contradiction_share > agree.contradiction_share)
     assert report["contradiction_vs_entailment_auroc"] == expected
-    # The polarity check reads the same pairs with the claims the rule can negate negated: here neither
-    # headline ("... clock stops after ...", "... stopped by vandals" in headlinese passive).
+    # The polarity check reads the claims the rule can negate negated, agree and disagree swapped: of
+    # FNC-1's two headlines neither ("... clock stops after ...", headlinese passive "... stopped by
+    # vandals"); ARC validation's one agreeing claim becomes a disagreeing one.
     negated = evaluate_claims(scorer, "fnc1/validation" + CLAIMS_NEGATED, window=1)
     assert negated["pairs"] == negated["documents"] == negated["windows"] == 0
+    original = evaluate_claims(scorer, "arc/validation", window=1)
+    negated = evaluate_claims(scorer, "arc/validation" + CLAIMS_NEGATED, window=1)
+    assert (original["pairs"], original["disagree"]) == (1, 0)
+    assert (negated["pairs"], negated["disagree"], negated["windows"]) == (1, 1, original["windows"])
 
 
 def _body_3101() -> str:
