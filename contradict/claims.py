@@ -15,7 +15,8 @@ windows' probabilities are pooled into the document's stance (:func:`pool`):
   speaks to the claim at all. An unrelated document has a share (of almost nothing) but no bearing.
 
 Why this pool: chosen on held-out ARC and FNC-1 *validation* bodies against the maximum, the mean,
-similarity-weighted and top-k pools and one- to three-sentence windows (README, "Claim vs document").
+similarity-weighted and top-k pools and one- to three-sentence windows (docs/model.md, "Claim vs
+document").
 
 The flow is the corpus scan's: build windows and pairs (:func:`claim_pairs`), score them with any
 scorer (the in-process core, or the service's batcher), pool per document (:func:`stances`).
@@ -33,7 +34,7 @@ from contradict.corpus.reader import Article, statement_view
 from contradict.corpus.segment import Segmenter
 from contradict.labels import CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, LABELS, NEUTRAL_COLUMN
 
-DEFAULT_WINDOW = 2  # statements per window (chosen on validation: README, "Claim vs document")
+DEFAULT_WINDOW = 2  # statements per window (chosen on validation: docs/model.md, "Claim vs document")
 MAX_WINDOW = 5  # statements per window a caller may ask for: more is past the 128 tokens the model reads
 
 

@@ -560,7 +560,7 @@ class DynamicBatcher:
             # forward_pairs pairs (and its max_tokens_per_batch). Single-pair requests arrive in any
             # length order, so a 32-pair pass pads to the longest of 32 random lengths; passes of 4
             # cut that waste (64 clients on ONNX: +11-25% pairs/s over 32-pair passes in alternating
-            # runs; README, "Found and fixed: padding").
+            # runs; docs/benchmarks.md, "Found and fixed: padding").
             probabilities = self.scorer.probabilities_encoded(flat, batch_size=self.forward_pairs)
         except Exception:  # noqa: BLE001 - one bad batch must not kill the worker
             if len(batch) > 1:

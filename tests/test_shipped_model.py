@@ -97,7 +97,7 @@ def test_loads_unchanged_with_transformers_and_cross_encoder(shipped_model_dir):
 
 def test_claim_ranks_the_contradicting_report_above_the_supporting_one(scorer):
     """Claim vs document (`contradict claim`) on two short reports of the story this project started
-    from, stated directly (attributed statements are the model's weak side: README, "Attribution"):
+    from, stated directly (attributed statements are the model's weak side: docs/model.md, "Attribution"):
     the report of a porous border ranks above the report of a guarded one, and both bear on the
     claim more than an unrelated report."""
     from contradict.claims import claim_pairs, document_windows, stances

@@ -1,7 +1,7 @@
 """Stance pairs with the claim negated: the same article against "X did not happen" instead of "X
 happened", with agree and disagree swapped.
 
-Why: measured on model 3.7.0 (README, "Claim polarity"), the news stance skill was mostly a
+Why: measured on model 3.7.0 (docs/model.md, "Claim polarity"), the news stance skill was mostly a
 shortcut. With the claim of every held-out ARC / FNC-1 pair negated and the labels swapped, its
 contradiction-vs-entailment AUROC fell from 0.674 to 0.446 on ARC test and from 0.888 to 0.282 on
 FNC-1's held-out bodies: below chance, so it read "this article debunks something" off the article

@@ -69,7 +69,7 @@ EVAL_SETS = (
     *POLARITY_SETS,
 )
 # The same stance data read claim vs whole article (agree/disagree pairs): validation sets chose the
-# pool and the window (README, "Claim vs document"); the test set is reported, never chosen on.
+# pool and the window (docs/model.md, "Claim vs document"); the test set is reported, never chosen on.
 CLAIM_SETS = ("arc/validation", "fnc1/validation", "arc/test")
 # The same, every claim the rule can negate negated and agree / disagree swapped (POLARITY_SETS).
 CLAIMS_NEGATED = " (claims negated)"

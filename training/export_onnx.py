@@ -23,7 +23,7 @@ standard tooling:
      the VitaminC test labels (the floor is 1%), and a pair's scores depend on the other pairs in
      its batch (the activation range is the batch's). This model's activations have a few channels
      10-15x larger than the rest, so one scale per tensor rounds the others coarsely; the error
-     comes about equally from every layer and every kind of MatMul (README), so leaving some of
+     comes about equally from every layer and every kind of MatMul (docs/benchmarks.md), so leaving some of
      them in fp32 does not rescue it, nor does moving the outliers into the weights first
      (SmoothQuant). Kept for models that tolerate it.
    - ``int8-blockwise``: ``MatMulNBits`` (``onnxruntime.quantization.matmul_nbits_quantizer``):
@@ -95,7 +95,8 @@ CHECK_PAIRS_FILE = Path(__file__).resolve().parent / "behaviour_suite.jsonl"
 # reduce_range for such CPUs. Measured on an AVX2-only AMD EPYC (2026-11-28): the outlier test model
 # (tests/core/test_outlier_split.py) scored up to 0.232 / 0.260 from torch through int8-dynamic /
 # int8-split with 8-bit weights, 0.038 / 0.023 with 7; on model 3.7.0, same labels as torch on
-# 2,000 VitaminC test pairs 96.05% / 98.50% -> 95.75% / 98.90% (README "Benchmarks").
+# 2,000 VitaminC test pairs 96.05% / 98.50% -> 95.75% / 98.90% (docs/benchmarks.md, "int8 on AVX2,
+# found and fixed").
 INT8_REDUCE_RANGE = True
 INT8_WEIGHT_QMAX = 64 if INT8_REDUCE_RANGE else 127
 
@@ -251,7 +252,7 @@ def quantize_int8_split(source: Path, output: Path, folder: Path) -> list[dict[s
         per_channel=True,
         reduce_range=INT8_REDUCE_RANGE,
         # MatMul only: the fused Attention (QKV) was the largest single source of changed labels
-        # (README), and the embeddings gain no speed from int8.
+        # (docs/benchmarks.md), and the embeddings gain no speed from int8.
         op_types_to_quantize=["MatMul"],
         nodes_to_exclude=[item.side_node for item in split],
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT, "MatMulConstBOnly": True},

@@ -12,7 +12,7 @@ pairs (they come from LayerNorm weights, so they do not move from input to input
 
 where the first MatMul (all channels but ``S``, zeroed) is quantised as before and the second,
 ``len(S)`` rows only, stays fp32. Measured on model 3.3.0 (``python -m training.export_onnx
---scheme int8-split``, README "Benchmarks"): same labels as torch on 96.4% of 2,000 VitaminC test
+--scheme int8-split``, docs/benchmarks.md): same labels as torch on 96.4% of 2,000 VitaminC test
 pairs with every MatMul int8 as ``int8-dynamic`` -> 98.2% after the split (fused attention int8
 too) -> 99.02% of all 6,255 with the fused attention left fp32, the ``int8-split`` scheme
 (98.75% on model 3.4.0).

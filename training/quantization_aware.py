@@ -7,8 +7,8 @@
 
 Why: ``int8-dynamic`` is the one scheme fast enough for 3x ``CrossEncoder.predict`` on this CPU
 (4.0x), but on the shipped weights it changes 3.7% of the labels: a few activation channels are
-10-15x larger than the rest, and one uint8 scale per tensor rounds the others coarsely (README,
-"Benchmarks"). Training can move those outliers: here every MatMul the scheme quantises sees its
+10-15x larger than the rest, and one uint8 scale per tensor rounds the others coarsely
+(docs/benchmarks.md). Training can move those outliers: here every MatMul the scheme quantises sees its
 input rounded exactly as ONNX Runtime rounds it (uint8, one scale and zero point per tensor from the
 tensor's own min and max, zero included) and its weight rounded to int8 per output channel, with the
 rounding passed straight through to the gradient (Jacob et al., 2018; Zafrir et al., 2019, "Q8BERT").

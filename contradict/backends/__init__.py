@@ -59,8 +59,8 @@ def choose_backend(choice: str, folder: Path | None, device: str, skip: Collecti
 
     ``auto`` takes the first runtime of :data:`EXPORT_RUNTIMES` that can serve exactly this model (a
     CPU device, its package installed, an export whose recorded weights checksum matches the weights
-    beside it) and torch otherwise: OpenVINO first because on the CPU measured (README, "Benchmarks":
-    an AVX512-BF16 EPYC) it ran 1.04x ONNX Runtime in fp32 and 1.8x in its default bf16. A stale
+    beside it) and torch otherwise: OpenVINO first because on the CPU measured (docs/benchmarks.md,
+    "Backends": an AVX512-BF16 EPYC) it ran 1.04x ONNX Runtime in fp32 and 1.8x in its default bf16. A stale
     export is logged as a warning and passed over, as are the runtimes in ``skip`` (ones that already
     failed to load this export, :func:`open_backend`). A forced runtime that cannot serve is an error,
     never a silent fall-back.

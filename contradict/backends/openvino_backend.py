@@ -2,7 +2,7 @@
 
 Why a second runtime for the same file: on CPUs that compute bfloat16 natively (AVX512-BF16, AMX),
 OpenVINO runs the matrix products in bf16 with fp32 accumulation, about twice the fp32 rate, without
-int8's per-tensor activation scales (which change labels on this model, README "Benchmarks"); a
+int8's per-tensor activation scales (which change labels on this model, docs/benchmarks.md); a
 pair's scores do not depend on its batch-mates. Where the CPU has no native bf16, OpenVINO computes
 in fp32 (its source prefers f16 on CPUs with native fp16, not seen here; ``describe()`` names what
 it chose). Imports neither torch, transformers nor onnxruntime.

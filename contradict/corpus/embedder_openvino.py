@@ -1,7 +1,7 @@
 """The bi-encoder's forward pass on OpenVINO's CPU plugin, for the corpus scan's candidate search.
 
 Why: on OpenVINO the cross-encoder's scoring got 2.6x faster, which left the bi-encoder (torch) at
-about a quarter of a 1,000-article scan (README, "Benchmarks"). The sentence-transformers model
+about a quarter of a 1,000-article scan (docs/benchmarks.md). The sentence-transformers model
 itself is converted (``openvino.convert_model`` traces its modules: transformer, pooling,
 normalisation), so the embedding is whatever that model computes, pooling included; only the
 forward pass moves. Tokenisation stays the model's own (``SentenceTransformer.tokenize``, its

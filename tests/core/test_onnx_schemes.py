@@ -15,7 +15,7 @@ from training.export_onnx import export_onnx
 # Measured on this tiny model (random fp32 weights of size 0.2, hidden size 32, two layers): largest
 # probability difference from torch 0.0099, labels identical (int8-dynamic: 0.012 and 3 of 40 argmax
 # labels changed; compact: 0.0033). The bound leaves room for other CPUs' int8 kernels; the shipped
-# model's agreement on the 6,255 VitaminC test pairs is in the README.
+# model's agreement on the 6,255 VitaminC test pairs is in docs/benchmarks.md.
 INT8_PROBABILITY_TOLERANCE = 0.03
 
 

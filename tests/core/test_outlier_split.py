@@ -1,7 +1,7 @@
 """The ``int8-split`` export scheme: outlier activation channels split off into fp32 MatMuls.
 
 A tiny model gets one LayerNorm channel 15x the others, as the shipped model's feed-forward inputs
-have (README); the rewrite must compute the same as the graph it came from, pick that channel, and
+have (docs/benchmarks.md); the rewrite must compute the same as the graph it came from, pick that channel, and
 the int8 export must score closer to torch than plain ``int8-dynamic`` does.
 """
 
