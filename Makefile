@@ -71,7 +71,7 @@ model: setup
 
 # The ONNX backend's file for the shipped weights (export's promote step also writes it); re-runnable.
 # The shipped file is the default scheme; `make onnx ONNX_SCHEME=int8-split` trades 1-1.3% of labels for
-# ~1.4x speed on AVX-512 VNNI CPUs (98.75-99.02% same labels as torch; README, Benchmarks);
+# ~1.4x speed on AVX-512 VNNI CPUs (98.75-99.02% same labels as torch; docs/benchmarks.md);
 # `make onnx` restores the default.
 ONNX_SCHEME ?= compact
 onnx: setup

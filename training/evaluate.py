@@ -126,12 +126,24 @@ def evaluate(scorer: Scorer, split: datasets.Dataset, symmetric: bool = False) -
     return report
 
 
-def evaluate_sets(scorer: Scorer, names: tuple[str, ...] | list[str] = EVAL_SETS) -> dict[str, dict]:
-    """One report per ``source/split``; each source is loaded once."""
+def data_root_file(root: Path, name: str) -> Path:
+    """Where a copy of the set ``source/split`` lives under ``root`` (``--data_root``)."""
+    source, _, split = name.rpartition("/")
+    return root.joinpath(*Path(source).parts[Path(source).is_absolute() :], f"{split}.jsonl")
+
+
+def evaluate_sets(
+    scorer: Scorer, names: tuple[str, ...] | list[str] = EVAL_SETS, data_root: Path | None = None
+) -> dict[str, dict]:
+    """One report per ``source/split``; each source is loaded once. With ``data_root``, each set is
+    read from ``data_root/SOURCE/SPLIT.jsonl`` instead (as ``training.device_kit`` materialises them
+    for a machine without the raw sources)."""
     loaded: dict[str, datasets.DatasetDict] = {}
     reports = {}
     for name in names:
         source, _, split = name.rpartition("/")
+        if data_root is not None:
+            source, split = str(data_root_file(data_root, name)), "train"
         if source not in loaded:
             loaded[source] = load_nli_dataset(source)
         if split not in loaded[source]:
@@ -255,6 +267,10 @@ class EvaluateArguments:
     device: str = field(
         default="cpu", metadata={"help": "torch device (cuda for a GPU; the ONNX backend is CPU only)"}
     )
+    data_root: str | None = field(
+        default=None,
+        metadata={"help": "read each set from DATA_ROOT/SOURCE/SPLIT.jsonl (training.device_kit's copies)"},
+    )
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -267,7 +283,7 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         named = {"all": list(EVAL_SETS), "none": []}
         names = named[args.sets] if args.sets in named else [name.strip() for name in args.sets.split(",")]
-        reports = evaluate_sets(scorer, names)
+        reports = evaluate_sets(scorer, names, Path(args.data_root) if args.data_root else None)
     result: dict = {
         "model": scorer.name,
         "version": scorer.version,
