@@ -372,8 +372,15 @@ def slim(repo: Path = REPO) -> int:
 
 
 def restore(repo: Path = REPO) -> int:
-    """Put the model files :func:`slim` deleted back from the commit."""
-    subprocess.run(["git", "checkout", "HEAD", "--", "models"], cwd=repo, check=True)
+    """Put the model files :func:`slim` deleted back from the commit (those files only: anything
+    else under models/, a new export say, is left as it is)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--", "models"], cwd=repo, check=True, capture_output=True
+    ).stdout.split(b"\0")
+    paths = [name.decode() for name in listed if name and Path(name.decode()).name in MODEL_FILES]
+    missing = [path for path in paths if not (repo / path).exists()]
+    if missing:
+        subprocess.run(["git", "checkout", "HEAD", "--", *missing], cwd=repo, check=True)
     return tree_bytes(repo)
 
 

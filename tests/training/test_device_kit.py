@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -21,7 +22,9 @@ from training.device_kit import (
     materialise,
     pack_model,
     quantise_rows,
+    restore,
     send,
+    slim,
     unpack_model,
 )
 from training.evaluate import evaluate_sets
@@ -187,3 +190,25 @@ def test_what_the_machine_sends_comes_back_as_a_student_and_rebuildable_soft_lab
     assert sorted(distinct_pairs(spec)) == sorted(PAIRS[:4])
     assert (back / "results" / "teacher-eval.json").exists()
     assert not (back / "results" / "student" / "checkpoint-1").exists()
+
+
+def test_slim_deletes_only_committed_model_files_and_restore_brings_back_only_those(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "models" / "m").mkdir(parents=True)
+    for name, size in (("model.safetensors", 5000), ("model.onnx", 3000), ("config.json", 10)):
+        (repo / "models" / "m" / name).write_bytes(b"w" * size)
+    (repo / "code.py").write_text("x = 1\n")
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], cwd=repo, check=True)
+    (repo / "models" / "m" / "model.onnx").write_bytes(b"changed")
+    with pytest.raises(SystemExit, match="differ from HEAD"):
+        slim(repo)
+    subprocess.run(["git", "checkout", "--", "models"], cwd=repo, check=True)
+    assert slim(repo) == 10 + 6  # config.json and code.py are all that would travel
+    assert not (repo / "models" / "m" / "model.safetensors").exists()
+    (repo / "models" / "m" / "config.json").write_text("{}")  # e.g. a new export, not committed yet
+    assert restore(repo) == 8000 + 2 + 6
+    assert (repo / "models" / "m" / "model.safetensors").read_bytes() == b"w" * 5000
+    assert (repo / "models" / "m" / "config.json").read_text() == "{}"
