@@ -8,7 +8,7 @@
 #   2. the teacher evaluated on every held-out set + behaviour suite   -> the same archive
 #   3. the student distilled from them                                  -> $OUT/student.safetensors.*
 #   4. the student evaluated                                            -> the archive
-# Sizes default to about 8 minutes on one H200 (teacher 1,528 pairs/s at batch 64, student 2,718
+# Sizes default to about 8-9 minutes on one H200 (teacher 1,528 pairs/s at batch 64, student 2,718
 # pairs/s at batch 128, measured at stop 16); every one can be overridden from the environment.
 #
 #   DRY=1 DEVICE=cpu BF16=false TEACHER_STEPS=2 STUDENT_STEPS=2 ... bash training/device_session.sh
@@ -22,8 +22,8 @@ WORK=${WORK:-/tmp/contradict-kit}
 RUN=${RUN:-$WORK/run}
 OUT=${OUT:-$WORK/out}
 export DEVICE=${DEVICE:-cuda} BF16=${BF16:-true}
-export TEACHER_STEPS=${TEACHER_STEPS:-3500} TEACHER_BATCH=${TEACHER_BATCH:-64} TEACHER_MINUTES=${TEACHER_MINUTES:-3}
-export STUDENT_STEPS=${STUDENT_STEPS:-2000} STUDENT_BATCH=${STUDENT_BATCH:-128} STUDENT_MINUTES=${STUDENT_MINUTES:-2}
+export TEACHER_STEPS=${TEACHER_STEPS:-3000} TEACHER_BATCH=${TEACHER_BATCH:-64} TEACHER_MINUTES=${TEACHER_MINUTES:-2.5}
+export STUDENT_STEPS=${STUDENT_STEPS:-1500} STUDENT_BATCH=${STUDENT_BATCH:-128} STUDENT_MINUTES=${STUDENT_MINUTES:-1.5}
 export STUDENT_LR=${STUDENT_LR:-3e-5} ALPHA=${ALPHA:-0.7} SEED=${SEED:-60}
 
 if [ -z "${DRY:-}" ]; then
