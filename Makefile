@@ -70,8 +70,9 @@ model: setup
 	$(MAKE) onnx
 
 # The ONNX backend's file for the shipped weights (export's promote step also writes it); re-runnable.
-# The shipped file is the default scheme; `make onnx ONNX_SCHEME=int8-split` trades 1-1.3% of labels for
-# ~1.4x speed on AVX-512 VNNI CPUs (98.75-99.02% same labels as torch; docs/benchmarks.md);
+# The shipped file is the default scheme; `make onnx ONNX_SCHEME=int8-split` trades 0.8% of labels (3.7.0:
+# 99.17% same labels as torch) for 1.08-1.33x its speed on an AVX2 CPU (docs/benchmarks.md, "int8-split
+# meets 99%");
 # `make onnx` restores the default.
 ONNX_SCHEME ?= compact
 onnx: setup

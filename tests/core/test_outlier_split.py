@@ -90,4 +90,9 @@ def test_int8_split_scores_closer_to_torch_than_int8_dynamic(outlier_model, tmp_
         probabilities = scorer.probabilities(PAIRS)
         differences[scheme] = float(np.abs(probabilities - reference).max())
     assert any("layer.0/intermediate" in item["matmul"] for item in manifest["outlier_split"])
+    # the tiny model has two layers: the first one's feed-forward down-projection stays fp32
+    assert manifest["fp32_matmuls"] == ["/model/bert/encoder/layer.0/output/dense/MatMul"]
+    kept = [node for node in graph.node if node.name == manifest["fp32_matmuls"][0]]
+    assert [node.op_type for node in kept] == ["MatMul"]
+    assert any("layer.1/output/dense" in node.name for node in graph.node if node.op_type == "MatMulInteger")
     assert differences["int8-split"] < differences["int8-dynamic"]
