@@ -1,29 +1,31 @@
 """Carry the teacher recipe to a lent GPU machine and bring its results back, within what the device
 tool moves.
 
-Why this exists: the device tool (``/work/.library/device/README.md`` where it is installed) sends
-the repo's working tree plus carried, git-ignored paths, at most 64 MiB a call; keeps carried paths on
-the machine between calls while it stays warm (30 s idle); returns at most 8 files of 16 MiB; and the
+Why this exists: the device tool (how this project's sessions borrow a GPU machine) sends the repo's
+working tree plus carried, git-ignored paths, at most 64 MiB a call; keeps carried paths on the
+machine between calls while it stays warm (30 s idle); returns at most 8 files of 16 MiB; and the
 machine reaches no network. The teacher's base (all-mpnet-base-v2, 438 MB of fp32 weights), the
 shipped student (45 MB), the data sources (with their caches, the bigbench sdist and WordNet) and the
 Python packages the machine lacks do not fit one call, and the repo's own model files (79 MB) make
 the tree too large by themselves. The first GPU session (stop 16) solved this by hand and spent most
 of its 15 minutes on it; this module makes it one prepared sequence:
 
-- ``pack`` (here, on a CPU) writes ``.kit/``: the training mixture and every held-out set
-  materialised as JSONL (the machine then needs neither the raw sources nor the embedder nor WordNet;
-  the mixture's pairs are checked to be exactly those the spec gives here), the unlabelled news
+- ``pack`` (here, on a CPU) writes ``.kit/``: every source of the mixture with all its splits, and
+  every held-out set, as JSONL (the machine then needs neither the raw sources nor the embedder nor
+  WordNet; the copies are checked to give exactly the mixture's training rows), the unlabelled news
   pairs, the teacher's base with its matrices int8 per row, the student with its word embeddings
   int8 per row, the wheels the machine lacks; all split into ``.kit/callN`` folders that each fit
-  one call beside the slimmed tree, and ``.kit/PLAN.md`` naming the calls.
-- ``unpack`` (there) rebuilds both model folders in fp32 and the data folder.
-- ``collect`` (back here) joins the returned student parts into a model folder and keeps the
-  teacher's soft labels under ``training/soft_labels/`` with the mixture spec they belong to, so that
-  CPU stages can distil them later (``training.teacher --from_array``).
+  one call beside the slimmed tree (``slim``), and ``.kit/PLAN.md`` naming the calls.
+- ``unpack`` (there) rebuilds both model folders, in the float dtypes they had, and the data.
+- ``send`` (there) puts what the run made into files the tool returns.
+- ``collect`` (back here) joins the returned student parts into a model folder and writes the
+  teacher's soft labels as ``.npy`` + ``.meta.json`` with the mixture spec they belong to, ready to
+  keep in ``training/soft_labels/`` so that CPU stages can distil them (``training.teacher
+  --from_array``).
 
 ``training/device_session.sh`` is what runs there. Weights travel int8 per row because the float
-files do not fit: for all-mpnet-base-v2 that was measured at embedding cosine 0.9995 to the original
-(stop 16); the student's other tensors travel as stored (fp16), so only its word embeddings move.
+files do not fit: for all-mpnet-base-v2, sentence embeddings within cosine 0.999 of the original's
+(docs/model.md, "The kit"); the student's other tensors travel exactly as stored (fp16).
 """
 
 from __future__ import annotations
