@@ -5,8 +5,10 @@ machine sends back. Real tiny models and real files; no device is involved."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,12 +16,14 @@ from safetensors.numpy import load_file, save_file
 
 from contradict.scorer import NLIScorer
 from training.device_kit import (
+    REPO,
     SCALE_SUFFIX,
     collect,
     dequantise_rows,
     distribute,
     local_spec,
     materialise,
+    pack,
     pack_model,
     quantise_rows,
     restore,
@@ -212,3 +216,49 @@ def test_slim_deletes_only_committed_model_files_and_restore_brings_back_only_th
     assert restore(repo) == 8000 + 2 + 6
     assert (repo / "models" / "m" / "model.safetensors").read_bytes() == b"w" * 5000
     assert (repo / "models" / "m" / "config.json").read_text() == "{}"
+
+
+def test_the_device_session_runs_end_to_end_on_a_cpu_and_its_results_come_back(tmp_path, tiny_model_dir):
+    """training/device_session.sh as the last call runs it, at toy sizes on this CPU (DRY: the carried
+    wheels are not installed): the script is never run otherwise before a GPU session needs it."""
+    source = write_source(tmp_path / "src")
+    kit = tmp_path / "kit"
+    pack(
+        f"{source}=2",
+        kit,
+        student=tiny_model_dir,
+        teacher=tiny_model_dir,
+        wheels=False,
+        eval_sets=[f"{source}/test"],
+    )
+    assert (kit / "PLAN.md").read_text().count("device_session.sh") == 1
+    work = tmp_path / "work"
+    env = {
+        **os.environ,
+        "DRY": "1",
+        "PY": sys.executable,
+        "KIT": str(kit),
+        "WORK": str(work),
+        "OUT": str(tmp_path / "out"),
+        "DEVICE": "cpu",
+        "BF16": "false",
+        "TEACHER_STEPS": "2",
+        "TEACHER_BATCH": "4",
+        "STUDENT_STEPS": "2",
+        "STUDENT_BATCH": "4",
+        "SETS": f"{source}/test",
+    }
+    done = subprocess.run(
+        ["bash", str(REPO / "training" / "device_session.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    back = collect(tmp_path / "out", tmp_path / "back", kit)
+    assert (back / "student" / "model.safetensors").exists() and (back / "student" / "config.json").exists()
+    assert json.loads((back / "soft_labels" / "soft.meta.json").read_text())["dataset"] == f"{source}=2"
+    for model in ("teacher", "student"):
+        report = json.loads((back / "results" / f"{model}-eval.json").read_text())
+        assert report["sets"][f"{source}/test"]["examples"] == 1 and "behaviour" in report
