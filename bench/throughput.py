@@ -43,6 +43,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.machine import describe_cpu  # noqa: E402
 from bench.onnx_variants import DEFAULT_WORK, scheme_folder  # noqa: E402
+from bench.rounds import Spread, combine, spread_of  # noqa: E402
 from contradict.settings import default_model  # noqa: E402
 
 EXAMPLES_DIR = REPO.parent / "shared" / "examples"
@@ -317,46 +318,93 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def report(args, source: str, cores: dict[str, dict], baseline: dict, http: dict, http_rss) -> None:
-    """Print the table (rows per backend x batch size, then the baseline, then HTTP) and the floors."""
+def report(args, source: str, rounds: list[dict]) -> None:
+    """Print the table (rows per backend x batch size, then the baseline, then HTTP) and the floors.
+
+    With several ``rounds`` every figure is its median over them and a rate or ratio shows its range
+    beside it; each ratio is taken within a round (both sides measured minutes apart) before the median.
+    """
+    median = combine(rounds)
+    cores, baseline, http, http_rss = median["cores"], median["baseline"], median["http"], median["http_rss"]
+
+    def rate_cell(figure) -> str:
+        return spread_of(rounds, figure).format()
+
+    def ratio_cell(figure, what: str) -> str:
+        spread = spread_of(rounds, figure)
+        return f"{spread.format(2, 'x')} {what}" if spread else "-"
+
+    def served(round_: dict) -> float | None:
+        core = round_["cores"].get(args.http)
+        return max(core["rates"].values()) if core else None
+
+    def http_ratio(round_: dict, clients: int) -> float | None:
+        """This round's HTTP rate at ``clients`` over its core's best rate on the served backend."""
+        best = served(round_)
+        return round_["http"][clients]["rate"] / best if best and clients in round_["http"] else None
+
     rows = []
     for entry, core in cores.items():
-        for batch, rate in core["rates"].items():
-            ratio = f"{rate / baseline['rates'][batch]:.2f}x CrossEncoder batch {batch}"
-            rows.append((f"core `{entry}`, batch {batch}", rate, None, None, core["rss_mb"], ratio))
-    for batch, rate in baseline["rates"].items():
+        for batch in core["rates"]:
+            rows.append(
+                (
+                    f"core `{entry}`, batch {batch}",
+                    rate_cell(lambda r, e=entry, b=batch: r["cores"][e]["rates"][b]),
+                    None,
+                    None,
+                    core["rss_mb"],
+                    ratio_cell(
+                        lambda r, e=entry, b=batch: r["cores"][e]["rates"][b] / r["baseline"]["rates"][b],
+                        f"CrossEncoder batch {batch}",
+                    ),
+                )
+            )
+    for batch in baseline["rates"]:
         rows.append(
-            (f"`CrossEncoder.predict`, batch {batch}", rate, None, None, baseline["rss_mb"], "baseline")
+            (
+                f"`CrossEncoder.predict`, batch {batch}",
+                rate_cell(lambda r, b=batch: r["baseline"]["rates"][b]),
+                None,
+                None,
+                baseline["rss_mb"],
+                "baseline",
+            )
         )
-    served = max(cores[args.http]["rates"].values()) if args.http in cores else None
     for clients, result in http.items():
-        ratio = f"{result['rate'] / served:.2f}x core `{args.http}` best" if served else "-"
+        ratio = ratio_cell(lambda r, c=clients: http_ratio(r, c), f"core `{args.http}` best")
         rows.append(
             (
                 f"HTTP `{args.http}`, {clients} concurrent clients x 1 pair",
-                result["rate"],
+                rate_cell(lambda r, c=clients: r["http"][c]["rate"]),
                 result["p50_ms"],
                 result["p99_ms"],
                 http_rss,
                 ratio,
             )
         )
+    repeats = f", median of {len(rounds)} rounds (range)" if len(rounds) > 1 else ""
     print(
         f"\n## Throughput: {Path(args.model).name}, {len(baseline['labels'])} pairs ({source}), "
-        f"{args.threads} thread(s); {describe_cpu()}\n"
+        f"{args.threads} thread(s){repeats}; {describe_cpu()}\n"
     )
     print("| measurement | pairs/s | p50 ms | p99 ms | peak RSS MB | ratio |")
     print("|---|---:|---:|---:|---:|---|")
     for name, rate, p50, p99, rss, ratio in rows:
-        print(f"| {name} | {fmt(rate)} | {fmt(p50)} | {fmt(p99)} | {fmt(rss, 0)} | {ratio} |")
+        print(f"| {name} | {rate} | {fmt(p50)} | {fmt(p99)} | {fmt(rss, 0)} | {ratio} |")
     print()
     for entry, core in cores.items():
         agreement = sum(a == b for a, b in zip(core["labels"], baseline["labels"], strict=True))
         line = f"- `{entry}`: same argmax as CrossEncoder on {100 * agreement / len(core['labels']):.1f}%"
-        if 32 in core["rates"] and 32 in baseline["rates"]:
-            ratio = core["rates"][32] / baseline["rates"][32]
-            verdict = "met" if ratio >= CORE_FLOOR else "NOT met"
-            line += f"; batch 32 **{ratio:.2f}x** CrossEncoder (floor {CORE_FLOOR}x: {verdict})"
+        ratio = spread_of(
+            rounds,
+            lambda r, e=entry: (
+                r["cores"][e]["rates"][32] / r["baseline"]["rates"][32]
+                if 32 in r["cores"][e]["rates"] and 32 in r["baseline"]["rates"]
+                else None
+            ),
+        )
+        if ratio:
+            line += f"; batch 32 **{ratio.format(2, 'x')}** CrossEncoder ({floor_verdict(ratio, CORE_FLOOR)})"
         print(line)
     for clients, result in http.items():
         busy, model_rate = 100 * result["model_busy"], fmt(result["model_rate"])
@@ -366,13 +414,20 @@ def report(args, source: str, cores: dict[str, dict], baseline: dict, http: dict
             f"{busy:.0f}% of the run, at {model_rate} pairs/s of model time; CPU cores in use on average: "
             f"service {result['server_cores']:.2f}, load generator {result['client_cores']:.2f}"
         )
-    if served and 64 in http:
-        ratio = http[64]["rate"] / served
-        verdict = "met" if ratio >= HTTP_FLOOR else "NOT met"
+    ratio = spread_of(rounds, lambda r: http_ratio(r, 64))
+    if ratio:
         print(
-            f"- HTTP, 64 clients vs core `{args.http}` best: **{ratio:.2f}x** "
-            f"(floor {HTTP_FLOOR}x: {verdict})"
+            f"- HTTP, 64 clients vs core `{args.http}` best: **{ratio.format(2, 'x')}** "
+            f"({floor_verdict(ratio, HTTP_FLOOR)})"
         )
+
+
+def floor_verdict(ratio: Spread, floor: float) -> str:
+    """Met or not by the median; with rounds on both sides of the floor, says so."""
+    verdict = "met" if ratio.median >= floor else "NOT met"
+    if ratio.low < floor <= ratio.high:
+        verdict += ", some rounds on the other side"
+    return f"floor {floor}x: {verdict}"
 
 
 ENTRIES = "torch, onnx, openvino, auto, onnx:SCHEME or openvino:PRECISION (f32, bf16)"
@@ -405,6 +460,9 @@ def main() -> None:
     parser.add_argument("--batches", default=",".join(map(str, BATCHES)), help="batch sizes, comma-separated")
     parser.add_argument("--http", default="auto", help="backend entry the service runs on ('none': skip)")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where onnx:SCHEME copies go")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of every measurement, interleaved; medians and ranges"
+    )
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--worker-backend", default="auto", help=argparse.SUPPRESS)
     parser.add_argument("--pairs-file", type=Path, help=argparse.SUPPRESS)
@@ -420,6 +478,16 @@ def main() -> None:
     targets = {entry: resolve(entry, args.model, args.work) for entry in {*entries, args.http} - {"none"}}
     count = min(args.pairs, 200) if args.quick else args.pairs
     pairs, source = build_pairs(count)
+    rounds = []
+    for index in range(args.repeat):
+        if args.repeat > 1:
+            print(f"round {index + 1} of {args.repeat}", file=sys.stderr)
+        rounds.append(measure_round(args, entries, targets, pairs))
+    report(args, source, rounds)
+
+
+def measure_round(args, entries: list[str], targets: dict[str, tuple[str, str]], pairs) -> dict:
+    """Every party once, in a fixed order: the core per backend, the baseline, then the service."""
     cores = {}
     with tempfile.TemporaryDirectory() as tmp:
         pairs_file = Path(tmp) / "pairs.json"
@@ -435,7 +503,7 @@ def main() -> None:
         print(f"measuring the HTTP service on {args.http} ...", file=sys.stderr)
         folder, backend = targets[args.http]
         http, http_rss = measure_http(folder, pairs, args.threads, backend)
-    report(args, source, cores, baseline, http, http_rss)
+    return {"cores": cores, "baseline": baseline, "http": http, "http_rss": http_rss}
 
 
 if __name__ == "__main__":
