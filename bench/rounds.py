@@ -39,8 +39,8 @@ class Spread:
 def combine(rounds: Sequence[Any]) -> Any:
     """The rounds' common structure (dicts of dicts) with every number replaced by its median.
 
-    Anything else (label lists, names, ``None``) is taken from the first round: it must not depend
-    on timing, and a check that it does not is the caller's (labels are compared per round).
+    Anything else (label lists, names, ``None``) is taken from the first round: only timings may
+    differ between rounds (the labels come from the same model on the same pairs every time).
     """
     first = rounds[0]
     if isinstance(first, dict):

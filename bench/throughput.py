@@ -7,6 +7,7 @@ Not a test: a script that prints a markdown table of absolute numbers and ratios
     .venv/bin/python bench/throughput.py --backends torch,onnx:compact,onnx:int8-smooth \\
         --http onnx:int8-smooth
     .venv/bin/python bench/throughput.py --backends torch,onnx,openvino:f32,openvino --http openvino
+    .venv/bin/python bench/throughput.py --backends torch,openvino --http openvino --repeat 3
 
 Every measurement runs in its own process (so peak RSS is its own) on the same model and the same pairs:
 ``NLIScorer.probabilities`` on each backend of ``--backends`` (``torch``, ``onnx``: the model folder's
@@ -18,7 +19,8 @@ clients sending one pair per request. Floors from issue 9: core >= 3x CrossEncod
 with 64 clients >= 0.8x the best in-process rate of the backend it serves. Beside each HTTP row: how
 full the service's micro-batches were, the share of the run its model computed and at what rate (its
 ``/metrics`` counters), and the CPU cores the service and this load generator used, both on the same
-machine.
+machine. ``--repeat N`` runs all of it N times in interleaved rounds and prints each figure as its
+median with its range (bench/rounds.py), each ratio taken within a round first.
 """
 
 from __future__ import annotations
