@@ -71,8 +71,8 @@ model: setup
 
 # The ONNX backend's file for the shipped weights (export's promote step also writes it); re-runnable.
 # The shipped file is the default scheme; `make onnx ONNX_SCHEME=int8-split` trades 0.8% of labels (3.7.0:
-# 99.17% same labels as torch) for 1.08-1.33x its speed on an AVX2 CPU (docs/benchmarks.md, "int8-split
-# meets 99%");
+# 99.17% same labels as torch) for speed: on an AVX2 CPU at batch 32, 1.09x the default file on ONNX
+# Runtime and 1.32x it on OpenVINO fp32 (docs/benchmarks.md, "int8-split meets 99%");
 # `make onnx` restores the default.
 ONNX_SCHEME ?= compact
 onnx: setup

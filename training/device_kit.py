@@ -54,6 +54,7 @@ MiB = 1024 * 1024
 CALL_LIMIT = 64 * MiB  # the tree plus carried paths, per call
 RETURN_FILE_LIMIT = 16 * MiB  # per file the machine sends back
 MARGIN = 2 * MiB  # tree growth between packing and calling, file-system overhead
+PART_BYTES = 15 * MiB  # one weights part: under RETURN_FILE_LIMIT, so parts travel either way
 SCALE_SUFFIX = ".row_scale"
 # A float tensor is stored int8 per row when it is a matrix of at least this many values; vectors
 # (biases, LayerNorm) and small matrices stay float32: they are a rounding error of the size.
@@ -231,7 +232,7 @@ def materialise(mixture: str, target: Path, eval_sets: Iterable[str]) -> dict[st
     mixture's training rows, in order, so that soft labels written there rebuild here from the spec
     (``training.teacher --from_array``)."""
     from training.data import load_nli_dataset, parse_mixture
-    from training.evaluate import data_root_file
+    from training.evaluate import data_root_file, held_out_sets
 
     counts: dict[str, int] = {}
     relative = []
@@ -252,13 +253,9 @@ def materialise(mixture: str, target: Path, eval_sets: Iterable[str]) -> dict[st
     if here.to_dict() != there.to_dict():
         raise ValueError(f"the local copies under {target} do not give the training rows of {mixture!r}")
     counts["mix/train"] = len(there)
-    loaded: dict[str, object] = {}
-    for name in eval_sets:
-        source, _, split = name.rpartition("/")
-        if source not in loaded:
-            loaded[source] = load_nli_dataset(source)
-        rows = loaded[source][split].select_columns(columns)
-        counts[f"eval/{name}"] = write_jsonl(rows, data_root_file(target / "eval", name))
+    for name, rows in held_out_sets(eval_sets):
+        path = data_root_file(target / "eval", name)
+        counts[f"eval/{name}"] = write_jsonl(rows.select_columns(columns), path)
     return counts
 
 
@@ -432,18 +429,17 @@ def pack(
     if kit.exists():
         shutil.rmtree(kit)
     staging = kit / "staging"
-    part_bytes = 15 * MiB
     if teacher is None:
         from training.teacher import mpnet_base_path
 
         teacher = mpnet_base_path()
-    pack_model(Path(teacher), staging / "teacher", part_bytes)
+    pack_model(Path(teacher), staging / "teacher", PART_BYTES)
     embeddings = [
         name
         for name in _tensor_names(student / "model.safetensors")
         if name.endswith("word_embeddings.weight")
     ]
-    pack_model(student, staging / "student", part_bytes, only=embeddings)
+    pack_model(student, staging / "student", PART_BYTES, only=embeddings)
     data = kit / "data"
     counts = materialise(mixture, data, EVAL_SETS if eval_sets is None else eval_sets)
     if news_pairs is not None:
@@ -500,7 +496,7 @@ def send(run: Path, output: Path) -> list[Path]:
             name: value.astype(np.float16) if value.dtype.kind == "f" else value
             for name, value in load_file(str(weights)).items()
         }
-        sent += save_in_parts(tensors, output / "student.safetensors", 15 * MiB)
+        sent += save_in_parts(tensors, output / "student.safetensors", PART_BYTES)
     small = [
         path
         for path in run.rglob("*")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,14 +133,13 @@ def data_root_file(root: Path, name: str) -> Path:
     return root.joinpath(*Path(source).parts[Path(source).is_absolute() :], f"{split}.jsonl")
 
 
-def evaluate_sets(
-    scorer: Scorer, names: tuple[str, ...] | list[str] = EVAL_SETS, data_root: Path | None = None
-) -> dict[str, dict]:
-    """One report per ``source/split``; each source is loaded once. With ``data_root``, each set is
-    read from ``data_root/SOURCE/SPLIT.jsonl`` instead (as ``training.device_kit`` materialises them
-    for a machine without the raw sources)."""
+def held_out_sets(
+    names: Iterable[str], data_root: Path | None = None
+) -> Iterator[tuple[str, datasets.Dataset]]:
+    """Each ``source/split`` of ``names`` with its rows, each source loaded once. With ``data_root``,
+    each set is read from ``data_root/SOURCE/SPLIT.jsonl`` instead (as ``training.device_kit``
+    materialises them for a machine without the raw sources)."""
     loaded: dict[str, datasets.DatasetDict] = {}
-    reports = {}
     for name in names:
         source, _, split = name.rpartition("/")
         if data_root is not None:
@@ -148,7 +148,16 @@ def evaluate_sets(
             loaded[source] = load_nli_dataset(source)
         if split not in loaded[source]:
             raise ValueError(f"{source} has no split {split!r} (has {sorted(loaded[source])})")
-        reports[name] = evaluate(scorer, loaded[source][split])
+        yield name, loaded[source][split]
+
+
+def evaluate_sets(
+    scorer: Scorer, names: tuple[str, ...] | list[str] = EVAL_SETS, data_root: Path | None = None
+) -> dict[str, dict]:
+    """One report per ``source/split`` (:func:`held_out_sets`, ``data_root`` included)."""
+    reports = {}
+    for name, rows in held_out_sets(names, data_root):
+        reports[name] = evaluate(scorer, rows)
         logger.info(
             "%s: accuracy %.3f macro-F1 %.3f (%d pairs, %.0fs)",
             name,
