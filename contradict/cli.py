@@ -126,7 +126,8 @@ def score(
     """Score statement pairs (fields premise/hypothesis or sentence1/sentence2, optional id).
 
     Writes one row per valid pair, in input order, with the columns
-    id (when given), premise, hypothesis, contradiction, entailment, neutral, label, is_contradiction.
+    id (when given), premise, hypothesis, contradiction, entailment, neutral, label, is_contradiction,
+    truncated (the pair had more tokens than the model reads and was scored on the part that fits).
     """
     try:
         explicit = input_format and input_format.value
@@ -142,7 +143,7 @@ def score(
 
     started = time.perf_counter()
     stats = ReadStats()
-    contradictions = 0
+    contradictions = truncated = 0
     try:
         total = None if input == STDIO else _count_valid(input, in_fmt, skip_invalid)
         settings = load_settings(model=model, batch_size=batch_size, device=device, ray_address=ray_address)
@@ -174,6 +175,7 @@ def score(
                 if engine is Engine.ray:
                     progress.advance(task, len(rows))
                 contradictions += sum(row["is_contradiction"] for row in rows)
+                truncated += sum(row["truncated"] for row in rows)
     except RecordError as error:
         fail_input(error, skip_invalid)
     except OutputError as error:
@@ -185,6 +187,13 @@ def score(
 
     if stats.skipped:
         report_skipped(stats.errors, stats.skipped)
+    if truncated:
+        typer.echo(
+            f"warning: {plural(truncated, 'pair')} longer than the model reads ({scorer.max_length} "
+            "tokens), scored on the part that fits (column truncated); split long texts, e.g. with "
+            "`contradict corpus`",
+            err=True,
+        )
     if not quiet:
         seconds = time.perf_counter() - started
         destination = "stdout" if output in (None, STDIO) else output

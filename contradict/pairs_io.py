@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from contradict.records import STDIO, Record, RecordError, format_of, read_records, validated
-from contradict.scorer import PairScore, Scorer, records_from
+from contradict.scorer import PairScore, Scorer
 
 OUTPUT_FORMATS = ("jsonl", "csv")
 DEFAULT_CHUNK_SIZE = 4096
@@ -27,9 +27,10 @@ DEFAULT_CHUNK_SIZE = 4096
 PREMISE_FIELDS = ("premise", "sentence1")
 HYPOTHESIS_FIELDS = ("hypothesis", "sentence2")
 ID_FIELD = "id"
-SCORE_FIELDS = ("contradiction", "entailment", "neutral", "label", "is_contradiction")
+SCORE_FIELDS = ("contradiction", "entailment", "neutral", "label", "is_contradiction", "truncated")
 # Booleans in every CSV the commands write (score and corpus alike): JSON's spelling, as in the JSONL.
 CSV_BOOLEANS = {True: "true", False: "false"}
+BOOLEAN_FIELDS = ("is_contradiction", "truncated")
 # Kept messages of skipped rows: enough to see what is wrong, bounded for million-row files.
 MAX_KEPT_ERRORS = 20
 
@@ -143,12 +144,14 @@ def score_records(
     one decision rule of the core. ``progress`` receives the number of model rows per forward pass
     (two per pair when symmetric).
     """
-    cut = scorer.calibration.threshold if threshold is None else threshold
     for chunk in chunked(records, chunk_size):
-        probabilities = scorer.probabilities(
-            [record.pair for record in chunk], symmetric=symmetric, batch_size=batch_size, progress=progress
+        scores = scorer.score(
+            [record.pair for record in chunk],
+            symmetric=symmetric,
+            threshold=threshold,
+            batch_size=batch_size,
+            progress=progress,
         )
-        scores = records_from(probabilities, cut)
         yield [result_row(record, score) for record, score in zip(chunk, scores, strict=True)]
 
 
@@ -218,4 +221,4 @@ class ResultWriter:
                     f"output row {offset} has an id but the first row had none; CSV output needs the "
                     "same columns in every row (give every input row an id, or none)"
                 )
-            writer.writerow({**row, "is_contradiction": CSV_BOOLEANS[row["is_contradiction"]]})
+            writer.writerow({**row, **{name: CSV_BOOLEANS[row[name]] for name in BOOLEAN_FIELDS}})

@@ -62,32 +62,54 @@ class Calibration:
 
 @dataclass(frozen=True)
 class PairScore:
+    """One pair's calibrated probabilities and decision. ``truncated``: the pair was longer than the
+    model's ``max_length`` tokens and was scored on the part that fits (longest text cut first), so
+    a contradiction in the cut part goes unseen: split such texts (the documents route, ``corpus``)."""
+
     contradiction: float
     entailment: float
     neutral: float
     label: str
     is_contradiction: bool
+    truncated: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def records_from(probabilities: np.ndarray, threshold: float) -> list[PairScore]:
+def records_from(
+    probabilities: np.ndarray, threshold: float, truncated: Sequence[bool] | None = None
+) -> list[PairScore]:
     """One :class:`PairScore` per row of calibrated probabilities (``LABELS`` order), its label by
-    :func:`decide_labels` at ``threshold``.
-
-    :meth:`NLIScorer.score` is this over :meth:`NLIScorer.probabilities`; the service's batcher,
-    which combines probabilities from several micro-batches itself, calls it directly.
-    """
+    :func:`decide_labels` at ``threshold``; ``truncated`` per row when known (else all ``False``)."""
     decided = decide_labels(probabilities, threshold)
+    cut = [False] * len(probabilities) if truncated is None else truncated
     return [
         PairScore(
             **{label: float(row[column]) for column, label in enumerate(LABELS)},
             label=LABELS[int(index)],
             is_contradiction=bool(index == CONTRADICTION_COLUMN),
+            truncated=bool(was_cut),
         )
-        for row, index in zip(probabilities, decided)
+        for row, index, was_cut in zip(probabilities, decided, cut, strict=True)
     ]
+
+
+def records_of(
+    probabilities: np.ndarray, encoded: Sequence[EncodedPair], *, symmetric: bool, threshold: float
+) -> list[PairScore]:
+    """Records of pairs scored as one run of encoded items: ``probabilities`` has a row per item of
+    ``encoded``, laid out as :func:`both_directions` does when ``symmetric``.
+
+    :meth:`NLIScorer.score` and the service's batcher (which scores a request's items over several
+    micro-batches) both end here, so directions and truncation are combined in one place.
+    """
+    truncated = np.fromiter((item.truncated for item in encoded), dtype=bool, count=len(encoded))
+    if symmetric:
+        probabilities = combine_both_directions(probabilities)
+        half = len(truncated) // 2
+        truncated = truncated[:half] | truncated[half:]
+    return records_from(probabilities, threshold, truncated)
 
 
 def both_directions(pairs: Sequence[Pair]) -> list[Pair]:
@@ -203,6 +225,7 @@ class Scorer(Protocol):
         pairs: Sequence[Pair],
         *,
         symmetric: bool = False,
+        threshold: float | None = None,
         batch_size: int | None = None,
         progress: ProgressFn | None = None,
     ) -> list[PairScore]: ...
@@ -389,6 +412,7 @@ class NLIScorer:
         pairs: Sequence[Pair],
         *,
         symmetric: bool = False,
+        threshold: float | None = None,
         batch_size: int | None = None,
         progress: ProgressFn | None = None,
     ) -> list[PairScore]:
@@ -396,15 +420,18 @@ class NLIScorer:
 
         Args:
             pairs, symmetric, batch_size, progress: as for :meth:`probabilities`.
+            threshold: the decision rule's contradiction threshold; ``None``: the calibrated one.
 
         Returns:
             One :class:`PairScore` per pair, in input order: calibrated probabilities, the label of
-            the decision rule (:func:`decide_labels`) and ``is_contradiction``.
+            the decision rule (:func:`decide_labels`), ``is_contradiction`` and ``truncated``.
         """
-        probabilities = self.probabilities(
-            pairs, symmetric=symmetric, batch_size=batch_size, progress=progress
-        )
-        return records_from(probabilities, self.calibration.threshold)
+        pairs = list(pairs)
+        items = both_directions(pairs) if symmetric else pairs
+        encoded = self.encode(items)
+        probabilities = self.probabilities_encoded(encoded, batch_size=batch_size, progress=progress)
+        cut = self.calibration.threshold if threshold is None else threshold
+        return records_of(probabilities, encoded, symmetric=symmetric, threshold=cut)
 
     # -- tokenisation and batching -------------------------------------------------------------
 
@@ -467,6 +494,7 @@ __all__ = [
     "combine_directions",
     "decide_labels",
     "records_from",
+    "records_of",
     "softmax",
     "trained_max_length",
 ]

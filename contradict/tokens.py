@@ -30,10 +30,15 @@ Pair = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class EncodedPair:
-    """One tokenised (premise, hypothesis) pair: token ids and segment ids, truncated, unpadded."""
+    """One tokenised (premise, hypothesis) pair: token ids and segment ids, truncated, unpadded.
+
+    ``truncated``: the pair was longer than the tokenizer's limit, so the model reads only part of
+    it; results carry that on, because a verdict on a cut text can miss what was cut.
+    """
 
     ids: Sequence[int]
     type_ids: Sequence[int]
+    truncated: bool = False
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -55,7 +60,10 @@ class PairTokenizer:
         if not pairs:
             return []
         encodings = self.tokenizer.encode_batch([(premise, hypothesis) for premise, hypothesis in pairs])
-        return [EncodedPair(encoding.ids, encoding.type_ids) for encoding in encodings]
+        # With truncation on, the tokenizer keeps what it cut as ``overflowing``: empty when nothing was.
+        return [
+            EncodedPair(encoding.ids, encoding.type_ids, bool(encoding.overflowing)) for encoding in encodings
+        ]
 
     def tokens(self, text: str) -> list[int]:
         """Ids of ``text`` alone, without special tokens (tests and truncation checks)."""

@@ -5,7 +5,7 @@ forward pass of 32 pairs is far cheaper than 32 passes of one pair. Concurrent r
 queue their pairs here; the worker gathers pairs from several requests (up to ``max_pairs`` pairs and
 ``max_tokens`` padded tokens, waiting at most ``max_wait_ms`` for a batch to fill), scores them with
 :meth:`Scorer.probabilities_encoded` in length-sorted forward passes of ``forward_pairs`` and hands every
-request its own rows back on its event loop, as records (:func:`records_from`) once all its rows are in.
+request its own rows back on its event loop, as records (:func:`records_of`) once all its rows are in.
 Each pair is tokenised once, when its request is admitted (:meth:`Scorer.encode`): the encodings
 wait with the request and are padded once per forward pass.
 Fairness: micro-batches are cut round-robin over the waiting requests (one pair from each in turn, up
@@ -40,8 +40,7 @@ from contradict.scorer import (
     PairScore,
     Scorer,
     both_directions,
-    combine_both_directions,
-    records_from,
+    records_of,
 )
 from contradict.settings import SERVICE_DEFAULTS, Settings
 
@@ -90,6 +89,19 @@ class RequestTooLargeError(BatcherError):
         self.tokens, self.limit = tokens, limit
 
 
+class PairTooLongError(BatcherError):
+    """Pairs longer than the model reads, in a request that asked not to be truncated (422)."""
+
+    status = 422
+
+    def __init__(self, indices: list[int], max_length: int):
+        super().__init__(
+            f"{len(indices)} of this request's pairs have more tokens than the model reads "
+            f"(max_length={max_length}) and the request asked not to truncate"
+        )
+        self.indices, self.max_length = indices, max_length
+
+
 class UnreadableTextError(BatcherError):
     """The tokenizer refused this request's text (e.g. a lone surrogate): the request's fault (422)."""
 
@@ -120,6 +132,7 @@ class _Job:
     pairs: list[Pair]
     requested: int
     symmetric: bool
+    truncate: bool  # False: refuse the request when a pair is longer than the model reads
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
     reserved: int  # tokens counted against queue_max_tokens: an upper bound until admission, then exact
@@ -130,6 +143,10 @@ class _Job:
     dispatched: int = 0  # items handed to a micro-batch
     scored: int = 0  # items with probabilities
     cancelled: bool = False
+
+    def truncated_pairs(self) -> list[int]:
+        """Indices of the requested pairs (either direction) the tokenizer had to cut."""
+        return sorted({i % self.requested for i, item in enumerate(self.encoded) if item.truncated})
 
     @property
     def waiting(self) -> int:
@@ -288,14 +305,19 @@ class DynamicBatcher:
 
     # -- the request side (event loop) ------------------------------------------------------------
 
-    async def score(self, pairs: Sequence[Pair], symmetric: bool = False) -> list[PairScore]:
+    async def score(
+        self, pairs: Sequence[Pair], symmetric: bool = False, truncate: bool = True
+    ) -> list[PairScore]:
         """Score ``pairs`` with the shared model; one :class:`PairScore` per pair, in order.
+
+        A pair longer than the model reads is scored on the part that fits and marked ``truncated``;
+        with ``truncate=False`` the request fails instead (:class:`PairTooLongError`).
 
         Raises :class:`QueueFullError` when the queue cannot take the pairs now,
         :class:`NotReadyError` before the model is ready or once shutdown began, and (from the worker)
-        :class:`RequestTooLargeError`, :class:`UnreadableTextError` or :class:`ScoringError` for this
-        request alone. Cancelling the awaiting task (a client that went away) drops the pairs of the
-        request that are not scored yet.
+        :class:`RequestTooLargeError`, :class:`PairTooLongError`, :class:`UnreadableTextError` or
+        :class:`ScoringError` for this request alone. Cancelling the awaiting task (a client that
+        went away) drops the pairs of the request that are not scored yet.
         """
         pairs = list(pairs)
         if not pairs:
@@ -310,6 +332,7 @@ class DynamicBatcher:
                 pairs=items,
                 requested=len(pairs),
                 symmetric=symmetric,
+                truncate=truncate,
                 future=loop.create_future(),
                 loop=loop,
                 reserved=bound,
@@ -494,6 +517,9 @@ class DynamicBatcher:
             if job.reserved > self.queue_max_tokens:
                 self._drop(job, RequestTooLargeError(job.reserved, self.queue_max_tokens))
                 continue
+            if not job.truncate and (too_long := job.truncated_pairs()):
+                self._drop(job, PairTooLongError(too_long, self.scorer.max_length))
+                continue
             job.probabilities = np.empty((len(job.pairs), 3), dtype=np.float64)
             backlog.append(job)
 
@@ -590,10 +616,10 @@ class DynamicBatcher:
                 self._finish(job)
 
     def _finish(self, job: _Job) -> None:
-        probabilities = job.probabilities
-        if job.symmetric:
-            probabilities = combine_both_directions(probabilities)
-        self._resolve(job, records_from(probabilities, self.scorer.calibration.threshold))
+        threshold = self.scorer.calibration.threshold
+        self._resolve(
+            job, records_of(job.probabilities, job.encoded, symmetric=job.symmetric, threshold=threshold)
+        )
 
     def _fail_all(self, backlog: deque[_Job], error: BatcherError) -> None:
         """Fail every job in the backlog and in the inbox with ``error`` (a stop sentinel met in the

@@ -15,7 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.batcher import BatcherError, QueueFullError, RequestTooLargeError, UnreadableTextError
+from service.batcher import (
+    BatcherError,
+    PairTooLongError,
+    QueueFullError,
+    RequestTooLargeError,
+    UnreadableTextError,
+)
 from service.deadline import DeadlineExceeded
 from service.deps import get_metrics
 from service.disconnect import ClientDisconnected
@@ -34,7 +40,8 @@ ERRORS = {
     },
     422: {
         "model": ErrorBody,
-        "description": "a field breaks a limit, or its text cannot be tokenised; `detail` names it",
+        "description": "a field breaks a limit, its text cannot be tokenised, or (with truncate: false) a "
+        "pair is longer than the model reads; `detail` names it",
     },
     500: {
         "model": ErrorBody,
@@ -105,6 +112,15 @@ async def batcher_error(request: Request, exc: BatcherError) -> JSONResponse:
         detail = [field_error(field, str(exc), "queue_full", exc.limit)]
     elif isinstance(exc, RequestTooLargeError):
         detail = [field_error(field, str(exc), "too_many_tokens", exc.limit)]
+    elif isinstance(exc, PairTooLongError):
+        message = (
+            f"more than {exc.max_length} tokens (premise and hypothesis together), the most the model "
+            "reads; shorten or split it, or send truncate: true to score the part that fits"
+        )
+        detail = [
+            field_error(f"{field}.{index}", message, "too_many_tokens", exc.max_length)
+            for index in exc.indices
+        ]
     elif isinstance(exc, UnreadableTextError):
         detail = [field_error(field, str(exc), "unreadable_text")]
     else:

@@ -33,7 +33,9 @@ def build_router(settings: Settings) -> APIRouter:
         Requests are batched with concurrent ones; results are the same as scoring the pairs alone.
         """
         pairs = [(pair.premise, pair.hypothesis) for pair in payload.pairs]
-        scores = await unless_disconnected(request, batcher.score(pairs, symmetric=payload.symmetric))
+        scores = await unless_disconnected(
+            request, batcher.score(pairs, symmetric=payload.symmetric, truncate=payload.truncate)
+        )
         scorer = batcher.scorer
         return ContradictionsResponse(
             model={"name": scorer.name, "version": scorer.version},

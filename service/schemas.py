@@ -89,6 +89,12 @@ def contradictions_request(max_pairs: int, max_chars: int) -> type[BaseModel]:
             False,
             description="score both directions and keep the one with the higher contradiction probability",
         )
+        truncate: StrictBool = Field(
+            True,
+            description="score a pair longer than the model's max_length tokens (GET /v1/model) on the "
+            "part that fits, and say so in its result's `truncated`; false: refuse the request (422, "
+            "naming each such pair) instead",
+        )
 
     return ContradictionsRequest
 
@@ -248,6 +254,11 @@ class PairResult(BaseModel):
         "entailment and neutral; so label and is_contradiction never disagree"
     )
     is_contradiction: bool = Field(description="contradiction >= threshold (label == 'contradiction')")
+    truncated: bool = Field(
+        description="the pair had more tokens than the model reads (max_length, GET /v1/model) and was "
+        "scored on the part that fits, the longer text cut first: a contradiction in the cut part is "
+        "not seen; split long texts (POST /v1/documents/contradictions does)"
+    )
 
 
 class ContradictionsResponse(BaseModel):

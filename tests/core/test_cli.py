@@ -23,7 +23,7 @@ from contradict.pairs_io import PairRecord, read_pairs
 from contradict.scorer import NLIScorer, decide_labels
 from tests.support.models import build_tiny_model
 
-SCORE_COLUMNS = ["contradiction", "entailment", "neutral", "label", "is_contradiction"]
+SCORE_COLUMNS = ["contradiction", "entailment", "neutral", "label", "is_contradiction", "truncated"]
 CONSOLE_SCRIPT = Path(sys.executable).parent / "contradict"
 
 ROWS = [
@@ -59,6 +59,10 @@ def assert_scores_match(rows: list[dict], pairs: list[tuple[str, str]], scorer: 
     assert np.allclose(got, expected, atol=1e-5)
     decided = decide_labels(expected, scorer.calibration.threshold)
     assert [row["label"] for row in rows] == [LABELS[i] for i in decided]
+    truncated = [
+        str(r.truncated).lower() for r in scorer.score(pairs, symmetric=kwargs.get("symmetric", False))
+    ]
+    assert [str(row["truncated"]).lower() for row in rows] == truncated
 
 
 def assert_clean_error(result, *fragments: str) -> None:
@@ -169,6 +173,28 @@ def test_threshold_decides_label_and_flag(tmp_path, tiny_model_dir, scorer):
     assert [row["label"] == "contradiction" for row in rows] == expected  # one decision rule
     out_of_range = invoke("score", source, "--threshold", "1.5", "--model", tiny_model_dir)
     assert out_of_range.exit_code == 2 and "--threshold" in out_of_range.output
+
+
+def test_pairs_longer_than_the_model_reads_are_marked_and_counted(tmp_path, tiny_model_dir, scorer):
+    long = " ".join(["x"] * 200) + "."
+    rows = [*ROWS[:2], {"id": "long", "premise": long, "hypothesis": "He is short."}]
+    for fmt in ("jsonl", "csv"):
+        out = tmp_path / f"scores.{fmt}"
+        result = invoke(
+            "score", write_jsonl(tmp_path / "pairs.jsonl", rows), "-o", out, "--model", tiny_model_dir
+        )
+        assert result.exit_code == 0, result.output
+        if fmt == "jsonl":
+            flags = [row["truncated"] for row in read_jsonl(out.read_text())]
+        else:
+            with out.open(newline="", encoding="utf-8") as handle:
+                flags = [row["truncated"] for row in csv.DictReader(handle)]
+        assert flags == ([False, False, True] if fmt == "jsonl" else ["false", "false", "true"])
+        assert f"1 pair longer than the model reads ({scorer.max_length} tokens)" in result.stderr
+    quiet = invoke("score", tmp_path / "pairs.jsonl", "--model", tiny_model_dir, "--quiet")
+    assert "1 pair longer than the model reads" in quiet.stderr  # a warning about the data, not progress
+    short = invoke("score", write_jsonl(tmp_path / "short.jsonl", ROWS), "--model", tiny_model_dir)
+    assert "longer than the model reads" not in short.stderr
 
 
 def test_summary_counts_read_as_sentences(tmp_path, tiny_model_dir):

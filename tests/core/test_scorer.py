@@ -246,6 +246,32 @@ def test_long_pair_is_truncated_longest_first(tiny_model_dir):
     assert np.all(np.isfinite(probabilities))
 
 
+def test_truncated_says_whether_the_tokenizer_cut_the_pair(varied_model_dir):
+    """A pair of exactly max_length tokens is read whole; one token more is cut, and says so."""
+    fits, over, short = (sentence(20), sentence(9, 4)), (sentence(21), sentence(9, 4)), PAIRS[0]
+    whole = [len(item) for item in NLIScorer(str(varied_model_dir)).encode([fits, over])]
+    assert whole[1] == whole[0] + 1  # one more word, one more token
+    scorer = NLIScorer(str(varied_model_dir), max_length=whole[0])
+
+    encoded = scorer.encode([fits, over, short])
+    assert [item.truncated for item in encoded] == [False, True, False]
+    assert [len(item) for item in encoded[:2]] == [whole[0], whole[0]]
+
+    results = scorer.score([over, short, fits])
+    assert [r.truncated for r in results] == [True, False, False]
+    assert [r.as_dict()["truncated"] for r in results] == [True, False, False]
+    # Both directions have the same tokens, so a cut pair is cut either way round.
+    assert [r.truncated for r in scorer.score([short, over], symmetric=True)] == [False, True]
+
+
+def test_score_takes_a_threshold_for_the_decision_rule(scorer):
+    contradiction = scorer.probabilities(PAIRS)[:, 0]
+    cut = float(np.median(contradiction))
+    results = scorer.score(PAIRS, threshold=cut)
+    assert [r.is_contradiction for r in results] == [bool(c >= cut) for c in contradiction]
+    assert any(r.is_contradiction for r in results) and not all(r.is_contradiction for r in results)
+
+
 def test_max_length_is_capped_by_the_model(tiny_model_dir):
     scorer = NLIScorer(str(tiny_model_dir), max_length=10_000)
     assert scorer.max_length == 128  # the tiny model's position limit

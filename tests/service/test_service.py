@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from contradict.scorer import NLIScorer, records_from
+from contradict.scorer import NLIScorer
 from contradict.settings import FLAT_NAMES, Settings
 from service.app import create_app
 from tests.support.models import build_tiny_model, token_counts
@@ -61,10 +61,11 @@ def assert_matches_core(results: list[dict], reference: NLIScorer, pairs, symmet
     got = np.array([[r["contradiction"], r["entailment"], r["neutral"]] for r in results])
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, atol=1e-5)
-    records = records_from(expected, reference.calibration.threshold)
+    records = reference.score(pairs, symmetric=symmetric)
     for row, result, core in zip(got, results, records, strict=True):
         assert result["label"] == ("contradiction", "entailment", "neutral")[int(np.argmax(row))]
         assert result["is_contradiction"] == core.is_contradiction
+        assert result["truncated"] is core.truncated
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -109,7 +110,8 @@ def test_response_shape_and_model_reference(client, reference):
     data = client.post("/v1/contradictions", json=body(make_pairs(2, seed=99))).json()
     assert data["model"] == {"name": reference.name, "version": reference.version}
     assert data["threshold"] == pytest.approx(reference.calibration.threshold)
-    assert set(data["results"][0]) == {"contradiction", "entailment", "neutral", "label", "is_contradiction"}
+    fields = {"contradiction", "entailment", "neutral", "label", "is_contradiction", "truncated"}
+    assert set(data["results"][0]) == fields
     assert sum(data["results"][0][k] for k in ("contradiction", "entailment", "neutral")) == pytest.approx(
         1.0
     )
@@ -124,6 +126,31 @@ def test_symmetric_keeps_the_more_contradicting_direction(client, reference):
     backward = reference.probabilities([(h, p) for p, h in pairs])[:, 0]
     got = [r["contradiction"] for r in data["results"]]
     np.testing.assert_allclose(got, np.maximum(forward, backward), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_long_pairs_are_marked_truncated_or_refused_on_request(client, reference):
+    """A pair longer than the model reads is scored on what fits and says so; with truncate: false
+    the request is refused, naming each such pair, and the model's limit."""
+    long = " ".join(["x"] * 200) + "."  # within MAX_CHARS, more tokens than the tiny model reads
+    pairs = [*make_pairs(2, seed=3), (long, long), ("The mayor stayed home.", long)]
+    expected = [item.truncated for item in reference.encode(pairs)]
+    assert expected == [False, False, True, True]
+
+    data = client.post("/v1/contradictions", json=body(pairs)).json()
+    assert [r["truncated"] for r in data["results"]] == expected
+    assert_matches_core(data["results"], reference, pairs)
+
+    for symmetric in (False, True):
+        refused = client.post("/v1/contradictions", json=body(pairs, symmetric) | {"truncate": False})
+        assert refused.status_code == 422, refused.text
+        detail = refused.json()["detail"]
+        assert [d["field"] for d in detail] == ["pairs.2", "pairs.3"]
+        assert {d["type"] for d in detail} == {"too_many_tokens"}
+        assert {d["limit"] for d in detail} == {reference.max_length}
+    short = client.post("/v1/contradictions", json=body(pairs[:2]) | {"truncate": False})
+    assert short.status_code == 200
+    assert_matches_core(short.json()["results"], reference, pairs[:2])
 
 
 @pytest.mark.slow
