@@ -358,11 +358,12 @@ class DynamicBatcher:
 
     def _token_bound(self, items: Sequence[Pair]) -> int:
         """An upper bound of the tokens ``items`` will have, without tokenising on the event loop:
-        at most ``max_length`` a pair, and at most two per character (with 3 special tokens) — a
-        WordPiece token covers at least one character of the normalised text, and normalising can
-        split a character in two. Admission replaces it with the exact count."""
+        at most ``max_length`` a pair, and at most three per character (with 3 special tokens) — a
+        WordPiece token covers at least one character of the normalised text, and BERT's normaliser
+        (NFD) splits a character into at most three: a Hangul syllable into its jamo, each a token
+        of the MiniLM vocabulary. Admission replaces it with the exact count."""
         limit = self.scorer.max_length
-        return sum(min(limit, 3 + 2 * (len(premise) + len(hypothesis))) for premise, hypothesis in items)
+        return sum(min(limit, 3 + 3 * (len(premise) + len(hypothesis))) for premise, hypothesis in items)
 
     def _check_room(self, tokens: int) -> None:
         # A lone request larger than the whole queue is taken (and answered 413 by the worker once
@@ -538,9 +539,11 @@ class DynamicBatcher:
         count = longest = 0
         last: _Job | None = None
         full = False
+        # The backlog's order is the round-robin's rotation, not arrival: a drain sorts by arrival.
+        order = sorted(backlog, key=lambda job: job.arrived) if self.draining else backlog
         while not full:
             served = False
-            for job in backlog:
+            for job in order:
                 for _ in range(job.waiting if self.draining else min(1, job.waiting)):
                     length = max(longest, job.lengths[job.dispatched])
                     if count >= self.max_pairs or (count and length * (count + 1) > self.max_tokens):

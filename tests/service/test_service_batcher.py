@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 import numpy as np
 import pytest
 
 from contradict.scorer import NLIScorer
-from service.batcher import DynamicBatcher, NotReadyError, QueueFullError, RequestTooLargeError
+from service.batcher import DynamicBatcher, NotReadyError, QueueFullError, RequestTooLargeError, _Job
 from tests.support.models import token_counts
 from tests.support.service import make_pairs
 
@@ -293,3 +294,66 @@ def test_a_request_the_tokenizer_refuses_fails_alone(tiny_model_dir):
     assert len(good) == 3
     assert isinstance(failed, Exception)
     assert len(after) == 2 and batcher.pending == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "한국어" * 4,
+        "한국어 뉴스 기사",
+        "Ça a été déjà vu, naïve café",
+        "東京都の人口",
+        "ﬁne ﬂow",
+        "e\u0301\u0302\u0303 x",
+        "😀👍🏽 ok",
+    ],
+)
+def test_the_admission_bound_is_never_below_the_exact_token_count(tiny_model_dir, text):
+    """The queue admits a request on this bound before tokenising it; a Hangul syllable is three
+    tokens, so two per character was not an upper bound."""
+    batcher = started(tiny_model_dir)
+    try:
+        for pair in [(text, text), (text * 3, "Short."), ("Short.", text)]:
+            assert batcher._token_bound([pair]) >= len(batcher.scorer.encode([pair])[0]), pair
+    finally:
+        batcher.stop()
+
+
+def test_a_drain_serves_the_oldest_request_first_whatever_the_rotation():
+    """Round-robin rotates the backlog; once draining, whole requests go oldest first, so the one
+    that arrived first (perhaps half scored already) is the one that gets its answer in time."""
+    batcher = DynamicBatcher(lambda: None, max_pairs=4)
+    loop = asyncio.new_event_loop()
+
+    def job(arrived: float) -> _Job:
+        made = _Job(
+            pairs=[("a", "b")] * 4,
+            requested=4,
+            symmetric=False,
+            truncate=True,
+            future=loop.create_future(),
+            loop=loop,
+            reserved=20,
+            arrived=arrived,
+        )
+        made.lengths = [5] * 4
+        return made
+
+    oldest, middle, newest = job(1.0), job(2.0), job(3.0)
+    batcher._pending, batcher._pending_tokens = 12, 60
+    backlog = deque([newest, oldest, middle])  # as the round-robin's rotation can leave it
+    try:
+        assert [(s.job, s.start, s.stop) for s in batcher._take(deque(backlog))] == [
+            (newest, 0, 2),
+            (oldest, 0, 1),
+            (middle, 0, 1),
+        ]  # not draining: one pair from each in turn, in the backlog's order
+        for made in (oldest, middle, newest):
+            made.dispatched = 0
+        batcher._pending, batcher._pending_tokens = 12, 60
+        batcher.drain()
+        batch = batcher._take(backlog)
+    finally:
+        loop.close()
+    assert [(s.job, s.start, s.stop) for s in batch] == [(oldest, 0, 4)]
+    assert list(backlog) == [newest, middle]
