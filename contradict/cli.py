@@ -135,8 +135,10 @@ def score(
         out_fmt = output_format(output, fmt and fmt.value)
     except (RecordError, OutputError) as error:
         fail(str(error))
-    if input != STDIO and not os.path.isfile(input):
+    if input != STDIO and not os.path.exists(input):
         fail(f"input file {input} not found")
+    if input != STDIO and os.path.isdir(input):
+        fail(f"input {input} is a folder; score reads one pairs file (corpus reads folders)")
     refuse_overwriting_input(input, [output])
     if engine is Engine.ray:
         require_ray_extra()
@@ -145,7 +147,8 @@ def score(
     stats = ReadStats()
     contradictions = truncated = 0
     try:
-        total = None if input == STDIO else _count_valid(input, in_fmt, skip_invalid)
+        # A pipe (stdin, <(...), a FIFO) can be read once: no counting pass, no progress total.
+        total = _count_valid(input, in_fmt, skip_invalid) if os.path.isfile(input) else None
         settings = load_settings(model=model, batch_size=batch_size, device=device, ray_address=ray_address)
         scorer = load_scorer(settings)
         records = read_pairs(input, in_fmt, skip_invalid=skip_invalid, stats=stats)
@@ -184,6 +187,8 @@ def score(
         # The reader of stdout went away (`| head`); stop quietly like other Unix tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(1) from None
+    except OSError as error:  # the output cannot be written: a folder, a full disk, no permission
+        fail(f"{error.filename or output or 'stdout'}: {error.strerror or error}", code=1)
 
     if stats.skipped:
         report_skipped(stats.errors, stats.skipped)

@@ -99,10 +99,10 @@ def require_ray_extra() -> None:
 HELP_WIDTH_WITHOUT_TTY = 120
 
 
-def widen_help_without_tty(stdout: IO[str]) -> None:
+def widen_help_without_tty(stdout: IO[str] | None) -> None:
     """Lay help out :data:`HELP_WIDTH_WITHOUT_TTY` columns wide (or ``$COLUMNS`` if wider) when
     ``stdout`` is no terminal; ``$TERMINAL_WIDTH`` (typer's own setting) still wins."""
-    if rich_utils.MAX_WIDTH is None and not stdout.isatty():
+    if rich_utils.MAX_WIDTH is None and (stdout is None or not stdout.isatty()):  # None: stdout closed
         columns = os.environ.get("COLUMNS", "")
         rich_utils.MAX_WIDTH = max(HELP_WIDTH_WITHOUT_TTY, int(columns) if columns.isdigit() else 0)
 

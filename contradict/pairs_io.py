@@ -18,6 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from contradict.output_files import file_mode, output_target
 from contradict.records import STDIO, Record, RecordError, format_of, read_records, validated
 from contradict.scorer import PairScore, Scorer
 
@@ -31,6 +32,9 @@ SCORE_FIELDS = ("contradiction", "entailment", "neutral", "label", "is_contradic
 # Booleans in every CSV the commands write (score and corpus alike): JSON's spelling, as in the JSONL.
 CSV_BOOLEANS = {True: "true", False: "false"}
 BOOLEAN_FIELDS = ("is_contradiction", "truncated")
+# RFC 4180's line end. With "\n" alone, Python's csv writer leaves a field holding a lone "\r"
+# unquoted, and every CSV reader then splits the row there.
+CSV_LINE_END = "\r\n"
 # Kept messages of skipped rows: enough to see what is wrong, bounded for million-row files.
 MAX_KEPT_ERRORS = 20
 
@@ -88,9 +92,8 @@ def parse_record(fields: Record, source: str, line: int | None) -> PairRecord:
     """Validate one record (a JSON object or a CSV row) into a :class:`PairRecord`."""
     premise = _pick(fields, PREMISE_FIELDS, source, line)
     hypothesis = _pick(fields, HYPOTHESIS_FIELDS, source, line)
+    # An empty CSV cell stays the id "": the row has the column, so CSV output keeps it for every row.
     record_id = fields.get(ID_FIELD)
-    if record_id == "":
-        record_id = None  # an empty CSV cell
     if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, str | int)):
         raise RecordError(
             f"field 'id' must be a string or an integer, got {type(record_id).__name__}", source, line
@@ -159,7 +162,9 @@ class ResultWriter:
     """Write result rows as JSONL or CSV to a file (atomically, on success) or to stdout.
 
     A file is written to a temporary neighbour and renamed at the end, so a run that fails half
-    way never leaves a truncated file that looks complete.
+    way never leaves a truncated file that looks complete; the new file keeps the old one's
+    permissions (else the umask's), a symlink keeps pointing at it, and a path that cannot be
+    renamed over (``/dev/stdout``, a named pipe) is written in place (:mod:`contradict.output_files`).
     """
 
     def __init__(self, path: str | None, fmt: str):
@@ -168,32 +173,40 @@ class ResultWriter:
         self.written = 0
         self._csv: csv.DictWriter | None = None
         self._tmp: Path | None = None
+        self._target: Path | None = None
         if self.path is None:
             self._stream: IO[str] = sys.stdout
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
-            self._tmp = Path(tmp)
-            self._stream = os.fdopen(handle, "w", encoding="utf-8", newline="")
+            return
+        target, renamable = output_target(self.path)
+        if not renamable:
+            self._stream = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed in __exit__
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = file_mode(target)
+        handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        self._tmp, self._target = Path(tmp), target
+        os.fchmod(handle, mode)
+        self._stream = os.fdopen(handle, "w", encoding="utf-8", newline="")
 
     def __enter__(self) -> ResultWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self._tmp is None:
-            if exc_type is None:
-                self._finish_csv()
-            self._stream.flush()
-            return
         try:
             if exc_type is None:
                 self._finish_csv()
         finally:
-            self._stream.close()
-            if exc_type is None:
-                os.replace(self._tmp, self.path)
+            if self._stream is sys.stdout:
+                self._stream.flush()
             else:
-                self._tmp.unlink(missing_ok=True)
+                self._stream.close()
+        if self._tmp is None:
+            return
+        try:
+            if exc_type is None:
+                os.replace(self._tmp, self._target)
+        finally:
+            self._tmp.unlink(missing_ok=True)  # gone after the rename; else the failed run's part
 
     def _finish_csv(self) -> None:
         if self.fmt == "csv" and self._csv is None:
@@ -201,7 +214,7 @@ class ResultWriter:
 
     def _open_csv(self, has_id: bool) -> csv.DictWriter:
         columns = ([ID_FIELD] if has_id else []) + ["premise", "hypothesis", *SCORE_FIELDS]
-        self._csv = csv.DictWriter(self._stream, fieldnames=columns, lineterminator="\n")
+        self._csv = csv.DictWriter(self._stream, fieldnames=columns, lineterminator=CSV_LINE_END)
         self._csv.writeheader()
         return self._csv
 

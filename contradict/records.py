@@ -130,19 +130,26 @@ def _unencodable_field(record: Record) -> str | None:
 
 def read_csv(stream: IO[bytes], source: str, required: Required = ()) -> Iterator[Row]:
     """One record per CSV row, keyed by the header; quoted fields may span lines, rows are located
-    by the line they start on."""
+    by the line they start on.
+
+    Bytes that are not UTF-8 are decoded to lone surrogates (``surrogateescape``) and reported by
+    the row that holds them: a strict decoder fails a whole chunk ahead of the reader, so its error
+    named neither the right line nor a byte offset in the file, and ended the read.
+    """
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # article texts can be long
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
         # strict: an unterminated quote is an error, not a field that swallows every later row.
         reader = csv.reader(text, strict=True)
         try:
             header = next(reader, None)
-        except (csv.Error, UnicodeDecodeError) as error:
-            reason = not_utf8(error) if isinstance(error, UnicodeDecodeError) else str(error)
-            raise RecordError(f"unreadable CSV header ({reason})", source, 1, skippable=False) from error
+        except csv.Error as error:
+            raise RecordError(f"unreadable CSV header ({error})", source, 1, skippable=False) from error
         if header is None:
             return  # empty input
+        if (bad := _escaped_byte(header)) is not None:
+            reason = f"unreadable CSV header (not UTF-8 text: byte 0x{bad:02x})"
+            raise RecordError(reason, source, 1, skippable=False)
         for names in required:
             if not any(name in header for name in names):
                 reason = f"CSV header {header} lacks a {' or '.join(map(repr, names))} column"
@@ -153,12 +160,15 @@ def read_csv(stream: IO[bytes], source: str, required: Required = ()) -> Iterato
                 fields = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as error:
+            except csv.Error as error:
                 # The reader cannot resynchronise after a broken record; no row after it is trustworthy.
-                reason = not_utf8(error) if isinstance(error, UnicodeDecodeError) else _csv_reason(error)
+                reason = _csv_reason(error)
                 raise RecordError(f"unreadable CSV ({reason})", source, line, skippable=False) from error
             if not fields:
                 continue  # a blank line
+            if (bad := _escaped_byte(fields)) is not None:
+                yield Row(source, line, RecordError(f"not UTF-8 text (byte 0x{bad:02x})", source, line))
+                continue
             if len(fields) > len(header):
                 reason = f"expected {len(header)} columns as in the header, got {len(fields)}"
                 yield Row(source, line, RecordError(reason, source, line))
@@ -166,6 +176,17 @@ def read_csv(stream: IO[bytes], source: str, required: Required = ()) -> Iterato
             yield Row(source, line, dict(zip(header, fields)))  # a short row lacks its last fields
     finally:
         text.detach()  # leave the underlying stream (maybe stdin) to its owner
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
+
+
+def _escaped_byte(fields: list[str]) -> int | None:
+    """The first byte of ``fields`` that was not UTF-8, else None."""
+    for value in fields:
+        if (found := _ESCAPED_BYTE.search(value)) is not None:
+            return ord(found.group()) - 0xDC00
+    return None
 
 
 def _csv_reason(error: csv.Error) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from contradict.corpus.rows import FLAT_COLUMNS, flat_row
 from contradict.corpus.workdir import atomic_write_text
-from contradict.pairs_io import CSV_BOOLEANS
+from contradict.pairs_io import CSV_BOOLEANS, CSV_LINE_END
 
 CONTEXT_CHARS = 300  # paragraph context shown on each side of a highlighted sentence
 NEAR_MISSES = 20  # best candidates below the threshold, in their own collapsed section
@@ -97,7 +97,7 @@ def write_jsonl(rows: Sequence[dict], path: Path) -> None:
 
 def write_csv(rows: Sequence[dict], path: Path) -> None:
     buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=FLAT_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=FLAT_COLUMNS, lineterminator=CSV_LINE_END)
     writer.writeheader()
     for row in rows:
         flat = flat_row(row)

@@ -26,6 +26,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from contradict.output_files import file_mode, output_target
+
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
@@ -44,15 +46,24 @@ def fingerprint(*parts: object) -> str:
 
 
 def atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
-    """Write through ``write(handle)`` to a temporary file, fsync, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write through ``write(handle)`` to a temporary file, fsync, then move it into place (with the
+    replaced file's permissions, through a symlink; a device or pipe is written in place:
+    :mod:`contradict.output_files`)."""
+    target, renamable = output_target(path)
+    if not renamable:
+        with open(target, "wb") as handle:
+            write(handle)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = file_mode(target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as handle:
             write(handle)
             handle.flush()
+            os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()

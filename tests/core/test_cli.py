@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -195,6 +196,58 @@ def test_pairs_longer_than_the_model_reads_are_marked_and_counted(tmp_path, tiny
     assert "1 pair longer than the model reads" in quiet.stderr  # a warning about the data, not progress
     short = invoke("score", write_jsonl(tmp_path / "short.jsonl", ROWS), "--model", tiny_model_dir)
     assert "longer than the model reads" not in short.stderr
+
+
+def test_output_that_cannot_be_written_is_one_clean_line(tmp_path, tiny_model_dir):
+    source = write_jsonl(tmp_path / "pairs.jsonl", ROWS[:1])
+    (tmp_path / "folder").mkdir()
+    for output, reason in [(tmp_path / "folder", "Is a directory"), (source / "x.jsonl", "Not a directory")]:
+        result = invoke("score", source, "-o", output, "-f", "jsonl", "--model", tiny_model_dir)
+        assert result.exit_code == 1 and reason in result.stderr and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "pairs.jsonl"]
+    assert list((tmp_path / "folder").iterdir()) == []
+
+
+def test_csv_output_reads_back_with_carriage_returns_inside_fields(tmp_path, tiny_model_dir):
+    """A lone \r in a text: with "\n" line ends the csv writer left it unquoted, and every reader
+    (this one too) split the row there."""
+    rows = [{"id": "r", "premise": "First part\rsecond part.", "hypothesis": "One\r\ntwo."}, *ROWS[1:3]]
+    out = tmp_path / "scores.csv"
+    assert (
+        invoke(
+            "score", write_jsonl(tmp_path / "p.jsonl", rows), "-o", out, "--model", tiny_model_dir
+        ).exit_code
+        == 0
+    )
+    again = tmp_path / "again.jsonl"
+    result = invoke("score", out, "-o", again, "--model", tiny_model_dir)
+    assert result.exit_code == 0, result.output
+    assert [(r["id"], r["premise"], r["hypothesis"]) for r in read_jsonl(again.read_text())] == [
+        (str(r["id"]), r["premise"], r["hypothesis"]) for r in rows
+    ]  # CSV has no integers: the id 2 comes back as "2"
+
+
+def test_an_empty_id_cell_keeps_the_id_column(tmp_path, tiny_model_dir):
+    source = tmp_path / "ids.csv"
+    source.write_text("id,premise,hypothesis\n,a b c,d e f\n2,g h i,j k l\n")
+    result = invoke("score", source, "-f", "csv", "--model", tiny_model_dir, "--quiet")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["id"] for row in rows] == ["", "2"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_is_read_once_like_stdin(tmp_path, tiny_model_dir, scorer):
+    """`score <(...)` or a FIFO: it exists without being a regular file, and can be read once."""
+    fifo = tmp_path / "pairs.jsonl"
+    os.mkfifo(fifo)
+    text = "".join(json.dumps(row) + "\n" for row in ROWS)
+    feeder = threading.Thread(target=fifo.write_text, args=(text,))
+    feeder.start()
+    result = invoke("score", fifo, "--model", tiny_model_dir, "--quiet")
+    feeder.join(30)
+    assert result.exit_code == 0, result.output
+    assert [row["id"] for row in read_jsonl(result.stdout)] == [row["id"] for row in ROWS]
 
 
 def test_summary_counts_read_as_sentences(tmp_path, tiny_model_dir):
@@ -402,6 +455,22 @@ def run_script(*args: str, stdin: str | None = None, timeout: float = 120) -> su
     return subprocess.run(
         [str(CONSOLE_SCRIPT), *map(str, args)], input=stdin, capture_output=True, text=True, timeout=timeout
     )
+
+
+@pytest.mark.slow  # a fresh interpreter imports torch and transformers
+def test_console_script_runs_with_stdout_closed(tmp_path, tiny_model_dir):
+    """`contradict score ... -o out >&-`: Python then has no sys.stdout, which the help-width set-up
+    at import used to call isatty() on."""
+    source, out = write_jsonl(tmp_path / "pairs.jsonl", ROWS[:2]), tmp_path / "out.jsonl"
+    done = subprocess.run(
+        [str(CONSOLE_SCRIPT), "score", str(source), "-o", str(out), "--model", str(tiny_model_dir)],
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.close(1),  # noqa: PLW1509 - the child alone, before exec
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(read_jsonl(out.read_text())) == 2
 
 
 @pytest.mark.slow  # three fresh interpreters import torch and transformers

@@ -55,6 +55,12 @@ SCORE_FILES = {
         "line 3: unreadable CSV (a quoted field is never closed",
     ),
     "not-utf8": ("p.jsonl", b'{"premise": "caf\xe9", "hypothesis": "x"}\n', "not UTF-8"),
+    # Found at its own line (a strict decoder failed a chunk ahead of the reader and said line 1).
+    "not-utf8-csv": (
+        "p.csv",
+        b"premise,hypothesis\na b,c d\ne f,g h\ni j,caf\xe9\n",
+        "line 4: not UTF-8 text (byte 0xe9)",
+    ),
     "random-bytes": ("p.jsonl", bytes(range(256)) * 4, "line 1"),
     "json-array": ("p.jsonl", _bytes("[1, 2, 3]\n"), "expected a JSON object, got list"),
     "extra-csv-columns": ("p.csv", _bytes("premise,hypothesis\na,b,c\n"), "expected 2 columns"),
