@@ -36,6 +36,7 @@ from contradict.corpus.errors import CorpusError
 from contradict.corpus.pipeline import CorpusOptions
 from contradict.corpus.reader import read_corpus, require_articles
 from contradict.corpus.segment import Segmenter
+from contradict.corpus.workdir import atomic_write_text
 
 ARTICLE_KEYS = ("id", "title", "source", "url", "published")
 
@@ -65,6 +66,10 @@ def claim(
     """
     if not text.strip():
         fail("CLAIM is empty")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes of another encoding on the command line (surrogate-escaped)
+        fail("CLAIM is not UTF-8 text")
     refuse_overwriting_input(path, [output])
     started = time.perf_counter()
     settings = load_settings(model=model, batch_size=batch_size, device=device)
@@ -96,7 +101,7 @@ def claim(
         sys.stdout.write("".join(lines))
     else:
         try:
-            output.write_text("".join(lines), encoding="utf-8")
+            atomic_write_text(output, "".join(lines))
         except OSError as error:
             fail(f"{output}: {error.strerror or error}", code=1)
     if read.skipped:

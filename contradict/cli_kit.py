@@ -120,13 +120,17 @@ def fail_input(error: RecordError, skip_invalid: bool) -> NoReturn:
 
 def refuse_overwriting_input(source: str | Path, outputs: Sequence[str | Path | None]) -> None:
     """Fail when an output would replace the input file (``-o corpus.jsonl`` on ``corpus.jsonl``):
-    the results would silently overwrite the data they came from."""
+    the results would silently overwrite the data they came from; or when two outputs are one file
+    (``-o out.jsonl --csv out.jsonl``): the last one written would silently replace the others."""
+    given = [Path(output) for output in outputs if output is not None and str(output) != STDIO]
+    for index, output in enumerate(given):
+        for other in given[:index]:
+            if os.path.realpath(output) == os.path.realpath(other):
+                fail(f"two outputs are the same file, {other} and {output}; give each its own")
     if str(source) == STDIO or not os.path.isfile(source):
         return
-    for output in outputs:
-        if output is None or str(output) == STDIO or not os.path.exists(output):
-            continue
-        if os.path.samefile(source, output):
+    for output in given:
+        if os.path.exists(output) and os.path.samefile(source, output):
             fail(f"the output {output} is the input file {source}; write the results elsewhere")
 
 

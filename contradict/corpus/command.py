@@ -6,6 +6,7 @@ A plain function with typer ``Annotated`` parameters; ``contradict/cli.py`` regi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -124,6 +125,9 @@ def corpus(
         require_ray_extra()
     else:
         refuse_folders([output, csv])
+        if work_dir is None and os.path.exists(output) and not os.path.isfile(output):
+            # /dev/stdout, a pipe: written in place, but OUT.work cannot be made beside it.
+            fail(f"{output} is a device or a pipe, so its checkpoints cannot go beside it; name a --work-dir")
     settings = load_settings(model=model, batch_size=batch_size, device=device, ray_address=ray_address)
     options = CorpusOptions.from_settings(
         settings,

@@ -123,7 +123,7 @@ def headline_end(text: str, title: str) -> int:
     """Where the headline at the top of ``text`` ends: the first line when it is the ``title`` (an
     export that repeats the title in the text, or a text file's headline), else 0."""
     first = _first_line(text)
-    if first is None or not title or _bare(first.group(1)) != title.strip():
+    if first is None or not title or _bare(first.group(1)) != _bare(title):
         return 0
     return first.end()
 
@@ -171,7 +171,15 @@ def _folder_records(folder: Path) -> Iterator[Row]:
     for path in files:
         relative = path.relative_to(folder).as_posix()
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            relative.encode("utf-8")
+        except UnicodeEncodeError:  # a name in another encoding: it cannot be an id in UTF-8 output
+            shown = str(path).encode("utf-8", "backslashreplace").decode()
+            yield Row(shown, None, CorpusError("file name is not UTF-8", shown))
+            continue
+        try:
+            # Bytes decoded as they are (no newline translation): statement offsets index the file
+            # itself, CRLF line ends included.
+            text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             yield Row(str(path), None, CorpusError(not_utf8(exc), str(path)))
             continue

@@ -6,7 +6,7 @@ any moment leaves either the whole checkpoint or none of it. Each stage's files 
 from the inputs and every setting that stage depends on, so a changed run never reads stale work,
 while a run that only changes, say, the report threshold reuses everything.
 
-Every checkpoint's SHA-256 goes into ``manifest.json`` (written atomically after the file), and a
+Every checkpoint's SHA-256 goes into ``contradict-manifest.json`` (written atomically after the file), and a
 checkpoint is only used when its bytes match the manifest and its content passes the caller's check:
 a file that is empty, truncated, overwritten, altered or holds NaN is discarded with a logged warning
 and its work is done again, so a damaged folder never needs deleting by hand.
@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,14 @@ from contradict.output_files import file_mode, output_target
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
-STAGE_PREFIXES = ("statements-", "candidates-", "scores-")
+# The names this module's callers give checkpoints: a stage and the 16-hex fingerprint of what made
+# it, with the local engine's suffix or none (the Ray engine's folders). Nothing else in a work
+# folder is ever deleted: a --work-dir may be a folder that also holds the user's own files.
+CHECKPOINT_NAME = re.compile(r"(?:statements|candidates|scores)-[0-9a-f]{16}(?:\.json|\.npz)?")
+# The temporary names of a write cut short: atomic_write's and ray_support.save_dataset's.
+TEMPORARY_NAME = re.compile(
+    r"\.(?:(?:statements|candidates|scores)-[0-9a-f]{16}.*|(?:contradict-)?manifest\.json)\.(?:\d+\.tmp|partial)"
+)
 
 
 def fingerprint(*parts: object) -> str:
@@ -103,10 +111,26 @@ def require_finite(array: np.ndarray, what: str) -> np.ndarray:
     return array
 
 
+def is_checkpoint_manifest(path: Path) -> bool:
+    """``path`` parses as a checkpoint manifest (checkpoint names to SHA-256 hex digests)."""
+    try:
+        loaded = parse_json(path.read_bytes())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(loaded, dict) and all(
+        isinstance(name, str)
+        and CHECKPOINT_NAME.fullmatch(name.split("/", 1)[0])
+        and isinstance(digest, str)
+        and re.fullmatch("[0-9a-f]{64}", digest)
+        for name, digest in loaded.items()
+    )
+
+
 class WorkDir:
     """The checkpoint folder of one output (default ``OUT.jsonl.work/``) and its manifest."""
 
-    MANIFEST = "manifest.json"
+    MANIFEST = "contradict-manifest.json"  # a name no user file in a shared --work-dir is likely to have
+    LEGACY_MANIFEST = "manifest.json"  # what versions before 2026-11-29 wrote; removed when it is ours
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -115,15 +139,21 @@ class WorkDir:
     def prune(self, keep: set[str]) -> None:
         """Delete checkpoints of earlier, different runs and temp files of killed writes.
 
-        Only names this module writes are touched, in case the folder is shared.
+        Only the exact names this module writes are touched (:data:`CHECKPOINT_NAME`,
+        :data:`TEMPORARY_NAME`, :attr:`MANIFEST`, and a legacy ``manifest.json`` only when it is a
+        checkpoint manifest), in case the folder is shared: a user's ``scores-2023.txt`` or
+        ``manifest.json`` beside them is left alone.
         """
         if not self.root.is_dir():
             return
         for entry in self.root.iterdir():
-            if entry.name.startswith(STAGE_PREFIXES) and entry.name not in keep:
-                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-        for tmp in self.root.rglob(".*.tmp"):
-            tmp.unlink()
+            ours = CHECKPOINT_NAME.fullmatch(entry.name) or TEMPORARY_NAME.fullmatch(entry.name)
+            if ours and entry.name not in keep:
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        for name in keep:  # a kept checkpoint folder may hold a killed write's temporary file
+            if (self.root / name).is_dir():
+                for tmp in (self.root / name).rglob(".*.tmp"):
+                    tmp.unlink()
         manifest = self.manifest
         stale = [name for name in manifest if name.split("/", 1)[0] not in keep]
         for name in stale:
@@ -132,6 +162,9 @@ class WorkDir:
             self._save_manifest()
         if not keep:
             (self.root / self.MANIFEST).unlink(missing_ok=True)
+        legacy = self.root / self.LEGACY_MANIFEST
+        if is_checkpoint_manifest(legacy):
+            legacy.unlink()
 
     # -- the manifest ----------------------------------------------------------------------------
 

@@ -139,6 +139,7 @@ def test_claim_command_writes_one_row_per_article_in_order(tmp_path, tiny_model_
     ("args", "fragment"),
     [
         (["   ", "CORPUS"], "CLAIM is empty"),
+        (["The bridge \udcff opened.", "CORPUS"], "CLAIM is not UTF-8 text"),  # a byte of another encoding
         ([CLAIM, "MISSING"], "no such file or folder"),
         ([CLAIM, "CORPUS", "--window", "0"], "--window"),
         ([CLAIM, "EMPTY"], "no articles"),

@@ -169,3 +169,35 @@ def test_scores_that_are_not_finite_are_never_written(reference, tmp_path, score
         run(corpus, out, scorer, embedder, score_fn=nan_scores)
     assert not out.exists()
     assert not list((tmp_path / "out.jsonl.work").glob("scores-*/shard-*.npy"))
+
+
+def test_pruning_a_shared_work_dir_deletes_only_this_tools_files(tmp_path):
+    """`--work-dir` may be a folder of the user's own: a finished run removes its checkpoints and
+    nothing else (names that merely start like a stage's, other temporary files, another manifest)."""
+    users = ["scores-2023-notes.txt", "candidates-list.xlsx", "statements-draft.json", "readme.txt"]
+    for name in users:
+        (tmp_path / name).write_text("the user's\n")
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    (tmp_path / "deep" / "er" / ".draft.tmp").write_text("the user's\n")
+    (tmp_path / "manifest.json").write_text('{"budget": 12}')
+    work = WorkDir(tmp_path)
+    work.prune(set())
+    assert (tmp_path / "manifest.json").read_text() == '{"budget": 12}'  # not a checkpoint manifest
+
+    key = "0123456789abcdef"
+    work.save(f"statements-{key}.json", b"[]")
+    work.save(f"scores-{key}/shard-0.npy", b"x")
+    (tmp_path / f".candidates-{key}.npz.4242.tmp").write_bytes(b"cut short")
+    (tmp_path / f".scores-{key}.partial").mkdir()
+    work.prune(set())
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert left == sorted([*users, "manifest.json", "deep", "deep/er", "deep/er/.draft.tmp"])
+    assert (tmp_path / "manifest.json").read_text() == '{"budget": 12}'  # ours has its own name
+
+
+def test_a_legacy_checkpoint_manifest_is_removed_with_the_checkpoints(tmp_path):
+    key = "0123456789abcdef"
+    (tmp_path / f"candidates-{key}.npz").write_bytes(b"x")
+    (tmp_path / "manifest.json").write_text(json.dumps({f"candidates-{key}.npz": "0" * 64}))
+    WorkDir(tmp_path).prune(set())
+    assert list(tmp_path.iterdir()) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,16 @@ app.command()(corpus)
 
 def invoke(*args: str, input: str | None = None):
     return CliRunner().invoke(app, [str(arg) for arg in args], input=input)
+
+
+def test_command_refuses_two_outputs_that_are_one_file_and_a_device_without_work_dir(corpus_file, tmp_path):
+    """Both before any model is loaded: the last output written would replace the others; and the
+    default checkpoint folder OUT.work cannot be made beside /dev/stdout."""
+    same = invoke(corpus_file, "-o", tmp_path / "o.jsonl", "--csv", tmp_path / "o.jsonl")
+    assert same.exit_code == 2 and "two outputs are the same file" in same.stderr
+    device = invoke(corpus_file, "-o", os.devnull)
+    assert device.exit_code == 2 and "name a --work-dir" in device.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.jsonl"]
 
 
 @pytest.mark.slow  # the real bi-encoder

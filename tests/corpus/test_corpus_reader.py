@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 import pytest
 
@@ -213,3 +214,36 @@ def test_records_that_repeat_their_title_in_the_text(tmp_path):
     repeated, separate = read_corpus(write_jsonl(tmp_path / "c.jsonl", records)).articles
     assert repeated.headline_end == len(HEADLINE) and separate.headline_end == 0
     assert statement_texts([repeated]) == statement_texts([separate])
+
+
+def test_a_hash_title_repeated_in_the_text_is_its_headline(tmp_path):
+    """A title that starts with "#" ("#MeToo founder speaks out") is still the repeated first line."""
+    title = "#MeToo founder speaks out"
+    (article,) = read_corpus(
+        write_jsonl(tmp_path / "c.jsonl", [{"id": "1", "title": title, "text": f"{title}\n{BODY}"}])
+    ).articles
+    assert article.headline_end == len(title)
+
+
+def test_text_files_keep_their_line_ends_so_offsets_index_the_file(tmp_path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    raw = "The mayor said the bridge was safe.\r\nEngineers said it was not.\r\nIt closed on Monday.\r\n"
+    (folder / "a.txt").write_bytes(raw.encode("utf-8"))
+    (folder / "b.txt").write_bytes(b"Another article.\n")
+    articles = read_corpus(folder).articles
+    assert articles[0].text == raw
+    for statement in segment_articles(articles, CorpusOptions().segment):
+        if statement.article == 0:
+            assert raw[statement.start : statement.end] == statement.text
+
+
+def test_a_file_name_that_is_not_utf8_is_a_bad_row(tmp_path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text("A story about a cafe.\n")
+    (folder / "b.txt").write_text("Another story.\n")
+    with pytest.raises(CorpusError, match="file name is not UTF-8"):
+        read_corpus(folder)
+    result = read_corpus(folder, skip_invalid=True)
+    assert [a.id for a in result.articles] == ["b.txt"] and len(result.skipped) == 1
