@@ -24,6 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from safetensors import SafetensorError
 from transformers.utils import logging as hf_logging
 from typer import rich_utils
 
@@ -152,7 +153,10 @@ def load_scorer(settings: Settings) -> NLIScorer:
             f"cannot load the model {settings.scoring.model!r}: {error}; pass --model FOLDER or set "
             "CONTRADICT_MODEL (`make model` builds the shipped one)"
         )
-    except (OSError, ValueError) as error:  # unreadable weights; LabelMappingError is a ValueError
+    except (OSError, ValueError, RuntimeError, AssertionError, SafetensorError) as error:
+        # Unreadable or cut weights (SafetensorError), labels that cannot be mapped (a ValueError), a
+        # backend that cannot serve (BackendUnavailableError, a RuntimeError), a device torch lacks
+        # ("cuda" on a CPU build asserts): one line, not a traceback.
         fail(f"cannot load the model {settings.scoring.model!r}: {error}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from contradict.backends import Backend, open_backend
+from contradict.backends.artifact import weight_files
 from contradict.labels import CONTRADICTION, CONTRADICTION_COLUMN, ENTAILMENT, LABELS, NEUTRAL, label_indices
 from contradict.settings import SCORING_DEFAULTS, Settings, intra_op_threads
 from contradict.tokens import EncodedPair, PairTokenizer, load_pair_tokenizer, pad_batch
@@ -50,11 +52,18 @@ class Calibration:
         if not path.is_file():
             return None
         data = json.loads(path.read_text())
-        return cls(
-            temperature=float(data.get("temperature", 1.0)),
-            threshold=float(data.get("threshold", 0.5)),
-            rule=str(data.get("rule", "")),
-        )
+        try:
+            temperature, threshold = float(data.get("temperature", 1.0)), float(data.get("threshold", 0.5))
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path}: temperature and threshold must be numbers ({error})") from error
+        # A temperature of 0 gives NaN probabilities and a negative one inverts every ranking; a
+        # threshold outside [0, 1] makes is_contradiction always or never true.
+        if not (math.isfinite(temperature) and temperature > 0 and 0 <= threshold <= 1):
+            raise ValueError(
+                f"{path}: temperature must be > 0 and threshold within [0, 1], "
+                f"got {temperature} and {threshold}"
+            )
+        return cls(temperature=temperature, threshold=threshold, rule=str(data.get("rule", "")))
 
     def save(self, folder: Path) -> None:
         (folder / CALIBRATION_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -332,7 +341,7 @@ class NLIScorer:
         if folder is None:
             return "unknown"
         digest = hashlib.sha256()
-        for weights in sorted(folder.glob("*.safetensors")):
+        for weights in weight_files(folder):  # safetensors, else PyTorch .bin: never an empty hash
             digest.update(weights.read_bytes())
         return digest.hexdigest()[:12]
 

@@ -20,6 +20,22 @@ MANIFEST_FORMAT = 1
 WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin")
 
 
+# Model types whose position ids start after the padding index (transformers' RoBERTa family, e.g.
+# roberta-large-mnli): max_position_embeddings 514 there holds 512 tokens, not 514.
+OFFSET_POSITION_TYPES = frozenset(
+    {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "roberta-prelayernorm", "data2vec-text"}
+)
+
+
+def token_positions(config: dict[str, Any]) -> int:
+    """How many tokens a sequence may have for the model of ``config`` (a ``config.json`` as a dict)."""
+    positions = int(config.get("max_position_embeddings") or 512)
+    if config.get("model_type") in OFFSET_POSITION_TYPES:
+        pad = config.get("pad_token_id")
+        positions -= (1 if pad is None else int(pad)) + 1
+    return positions
+
+
 class StaleExportError(RuntimeError):
     """The ONNX file does not belong to the weights beside it (or its record is missing or broken)."""
 
@@ -61,7 +77,7 @@ class OnnxArtifact:
         so that a runtime serving the export needs neither torch nor transformers."""
         config = json.loads((self.folder / "config.json").read_text())
         labels = {int(k): v for k, v in config["id2label"].items()}
-        return labels, int(config.get("max_position_embeddings", 512))
+        return labels, token_positions(config)
 
     def scheme(self) -> str:
         """The file's storage (``training.export_onnx --scheme``): int8 files change some labels, so

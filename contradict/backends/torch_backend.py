@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification
 
+from contradict.backends.artifact import token_positions
+
 
 class TorchBackend:
     """A ``transformers`` sequence-classification model in eval mode, fp32."""
@@ -27,9 +29,12 @@ class TorchBackend:
         )
         self.model.to(self.device).eval()
         self.id2label = {int(k): v for k, v in self.model.config.id2label.items()}
-        self.max_positions = int(getattr(self.model.config, "max_position_embeddings", 512))
-        # Models without segment embeddings (DistilBERT) take no token_type_ids.
+        self.max_positions = token_positions(self.model.config.to_dict())
+        # Models without segment embeddings (DistilBERT) take no token_type_ids, and a model with one
+        # segment type (RoBERTa) must not get the second segment's 1s from a BERT-style tokenizer.
         self._inputs = set(inspect.signature(self.model.forward).parameters)
+        if getattr(self.model.config, "type_vocab_size", 2) < 2:
+            self._inputs.discard("token_type_ids")
 
     @torch.inference_mode()
     def logits(self, features: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 
 from contradict import backends
 from contradict.corpus.segment import Statement
-from contradict.settings import CORPUS_DEFAULTS, Settings
+from contradict.settings import CORPUS_DEFAULTS, Settings, intra_op_threads
 
 ENCODE_CHUNK = 1024  # statements per progress tick; the bi-encoder batches inside a chunk
 SEARCH_CHUNK = 4096  # queries per faiss call, bounds the (queries x k) result arrays
@@ -48,8 +48,10 @@ class Embedder:
         batch_size: int = CORPUS_DEFAULTS.embed_batch_size,
         backend: str = CORPUS_DEFAULTS.embedder_backend,
         precision: str = CORPUS_DEFAULTS.embedder_precision,
+        num_threads: int | None = None,
     ) -> None:
         self.path = path or default_embedder_path()
+        self.num_threads = num_threads  # None: the runtime's default (every core)
         self.device = device
         self.batch_size = batch_size
         self.backend = _embedder_backend(backend, device)
@@ -61,7 +63,9 @@ class Embedder:
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder:
         """The bi-encoder of ``settings.corpus`` (``embedder``, ``embedder_device``, ``embed_batch_size``,
-        ``embedder_backend``, ``embedder_precision``)."""
+        ``embedder_backend``, ``embedder_precision``), on the scorer's intra-op threads
+        (:func:`~contradict.settings.intra_op_threads`: ``num_threads``, else the CPUs split among
+        the workers), so a worker's two models never oversubscribe the machine."""
         corpus = settings.corpus
         return cls(
             corpus.embedder,
@@ -69,6 +73,7 @@ class Embedder:
             corpus.embed_batch_size,
             corpus.embedder_backend,
             corpus.embedder_precision,
+            num_threads=intra_op_threads(settings),
         )
 
     @property
@@ -82,16 +87,19 @@ class Embedder:
 
     def _load(self):
         if self._model is None:
+            import torch
             from sentence_transformers import SentenceTransformer
 
+            if self.num_threads and self.backend == "torch":
+                torch.set_num_threads(self.num_threads)
             self._model = SentenceTransformer(self.path, device=self.device)
             if self.backend == "openvino":
-                import torch
-
                 from contradict.corpus.embedder_openvino import OpenVinoSentenceEncoder
 
                 self._openvino = OpenVinoSentenceEncoder(
-                    self._model, num_threads=torch.get_num_threads(), precision=self.precision
+                    self._model,
+                    num_threads=self.num_threads or torch.get_num_threads(),
+                    precision=self.precision,
                 )
         return self._model
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -64,6 +65,12 @@ def assert_scores_match(rows: list[dict], pairs: list[tuple[str, str]], scorer: 
         str(r.truncated).lower() for r in scorer.score(pairs, symmetric=kwargs.get("symmetric", False))
     ]
     assert [str(row["truncated"]).lower() for row in rows] == truncated
+
+
+def torch_has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def assert_clean_error(result, *fragments: str) -> None:
@@ -440,6 +447,23 @@ def test_missing_model_folder(tmp_path):
     missing = tmp_path / "no-model"
     assert_clean_error(invoke("score", source, "--model", missing), f"model folder {missing} does not exist")
     assert_clean_error(invoke("model-info", "--model", missing), "does not exist", "CONTRADICT_MODEL")
+
+
+@pytest.mark.parametrize("case", ["backend-without-export", "device-torch-lacks", "cut-weights"])
+def test_a_model_that_cannot_be_loaded_is_one_error_line(case, tmp_path, tiny_model_dir, monkeypatch):
+    model = Path(shutil.copytree(tiny_model_dir, tmp_path / "model"))
+    if case == "backend-without-export":
+        monkeypatch.setenv("CONTRADICT_BACKEND", "onnx")  # the tiny folder has no ONNX export
+    elif case == "device-torch-lacks":
+        if torch_has_cuda():
+            pytest.skip("this torch can use CUDA")
+        monkeypatch.setenv("CONTRADICT_DEVICE", "cuda")  # a CPU build of torch cannot
+    else:
+        weights = model / "model.safetensors"
+        weights.write_bytes(weights.read_bytes()[:1000])
+    source = write_jsonl(tmp_path / "pairs.jsonl", ROWS[:1])
+    for args in (("score", source), ("model-info",)):
+        assert_clean_error(invoke(*args, "--model", model), "cannot load the model")
 
 
 def test_unmappable_model_labels(tmp_path):

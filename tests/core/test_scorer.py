@@ -8,6 +8,7 @@ real tokenisation and real forward passes.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import shutil
@@ -18,6 +19,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
+from contradict.backends.artifact import token_positions
 from contradict.labels import (
     CONTRADICTION,
     LABELS,
@@ -330,3 +332,71 @@ def test_uncalibrated_defaults(scorer):
     assert (scorer.calibration.temperature, scorer.calibration.threshold) == (1.0, 0.5)
     rows = np.array([[0.5, 0.25, 0.25], [0.49, 0.5, 0.01]])
     assert [r.is_contradiction for r in records_from(rows, scorer.calibration.threshold)] == [True, False]
+
+
+# -- other model families and folders ---------------------------------------------------------
+
+
+def test_a_roberta_family_model_reads_its_position_limit_less_the_padding_offset(tiny_model_dir, tmp_path):
+    """RoBERTa-style position ids start after the padding index: max_position_embeddings 66 holds
+    64 tokens (514 holds 512). A long pair must be cut to that, not index past the table; and a
+    model with one segment type gets no second segment's type ids from a BERT-style tokenizer."""
+    from transformers import RobertaConfig, RobertaForSequenceClassification
+
+    torch.manual_seed(0)
+    id2label = {0: "CONTRADICTION", 1: "NEUTRAL", 2: "ENTAILMENT"}
+    config = RobertaConfig(
+        vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=66, pad_token_id=1, type_vocab_size=1, id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+    )  # fmt: skip
+    RobertaForSequenceClassification(config).eval().save_pretrained(tmp_path)
+    copy_tokenizer(tiny_model_dir, tmp_path)
+    tokenizer_config = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    tokenizer_config.pop("model_max_length", None)  # as older hub snapshots have it
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
+
+    scorer = NLIScorer(str(tmp_path), backend="torch")
+    assert scorer.backend.max_positions == 64 and scorer.max_length == 64
+    probabilities = scorer.probabilities([(sentence(200), sentence(100, 3)), PAIRS[0]])
+    assert probabilities.shape == (2, 3) and np.all(np.isfinite(probabilities))
+    assert token_positions({"model_type": "bert", "max_position_embeddings": 512}) == 512
+    assert (
+        token_positions({"model_type": "xlm-roberta", "max_position_embeddings": 514, "pad_token_id": 1})
+        == 512
+    )
+
+
+def test_the_version_of_a_folder_without_metrics_hashes_bin_weights_too(tiny_model_dir, tmp_path):
+    """Corpus checkpoints are keyed on name and version: two .bin checkpoints must not share the
+    hash of nothing, or a resumed scan reuses the other weights' scores."""
+    versions = []
+    for seed in (1, 2):
+        folder = tmp_path / f"bin-{seed}"
+        torch.manual_seed(seed)
+        model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir)
+        for parameter in model.parameters():
+            torch.nn.init.normal_(parameter, std=0.05)
+        model.config.save_pretrained(folder)
+        torch.save(model.state_dict(), folder / "pytorch_model.bin")  # an older checkpoint's format
+        copy_tokenizer(tiny_model_dir, folder)
+        assert not list(folder.glob("*.safetensors"))
+        versions.append(NLIScorer(str(folder), backend="torch").version)
+    assert versions[0] != versions[1]
+    assert hashlib.sha256(b"").hexdigest()[:12] not in versions
+
+
+@pytest.mark.parametrize(
+    "calibration",
+    [
+        {"temperature": 0},
+        {"temperature": -1.5},
+        {"threshold": 1.7},
+        {"temperature": None},
+        {"threshold": "high"},
+    ],
+)
+def test_a_calibration_file_out_of_range_is_refused_naming_it(tiny_model_copy, calibration):
+    (tiny_model_copy / "calibration.json").write_text(json.dumps(calibration))
+    with pytest.raises(ValueError, match="calibration.json"):
+        NLIScorer(str(tiny_model_copy))

@@ -9,7 +9,7 @@ import pytest
 from contradict.corpus.candidates import CandidateOptions, Embedder, candidate_pairs, find_candidates
 from contradict.corpus.reader import Article
 from contradict.corpus.segment import segment_articles
-from contradict.settings import Settings
+from contradict.settings import Settings, intra_op_threads
 from tests.support.corpus import ARTICLES
 
 
@@ -179,3 +179,19 @@ def test_embedder_backend_choice_and_identity(monkeypatch):
     monkeypatch.setenv("CONTRADICT_CORPUS_EMBEDDER_PRECISION", "f32")
     embedder = Embedder.from_settings(Settings())
     assert (embedder.backend, embedder.precision) == ("openvino", "f32")
+
+
+@pytest.mark.slow  # loads the real bi-encoder
+def test_the_embedder_runs_on_the_scorers_intra_op_threads(monkeypatch):
+    """One place splits the CPUs (intra_op_threads): the bi-encoder used every core whatever
+    CONTRADICT_NUM_THREADS or the worker count said, beside a scorer that obeyed them."""
+    monkeypatch.setenv("CONTRADICT_NUM_THREADS", "1")
+    monkeypatch.setenv("CONTRADICT_CORPUS_EMBEDDER_BACKEND", "openvino")
+    embedder = Embedder.from_settings(Settings())
+    assert embedder.num_threads == 1
+    embedder.encode(["The bridge opened in 1932."])
+    assert int(embedder._openvino.compiled.get_property("INFERENCE_NUM_THREADS")) == 1
+    monkeypatch.delenv("CONTRADICT_NUM_THREADS")
+    monkeypatch.setenv("CONTRADICT_WORKERS", "2")
+    settings = Settings()
+    assert Embedder.from_settings(settings).num_threads == intra_op_threads(settings) >= 1
