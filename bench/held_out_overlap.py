@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 
 import datasets  # noqa: E402
 
+from contradict.corpus.sentences import sentence_spans  # noqa: E402
 from contradict.scorer import NLIScorer  # noqa: E402
 from contradict.settings import default_model  # noqa: E402
 from training import nli_sources  # noqa: E402
@@ -39,7 +40,6 @@ from training.data import load_mixture, parse_mixture  # noqa: E402
 from training.evaluate import EVAL_SETS, evaluate, held_out_sets  # noqa: E402
 
 WORD = re.compile(r"[a-z0-9]+")
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 MAX_POSTING = 400  # shingles in more training pairs than this are too common to tell pairs apart
 NEWS_BODIES = ("fnc1", "arc")
 
@@ -56,7 +56,9 @@ def pair_shingles(premise: str, hypothesis: str) -> set[int]:
 
 
 def sentences(text: str) -> list[str]:
-    return [" ".join(s.lower().split()) for s in SENTENCE_END.split(text) if len(s.split()) >= 6]
+    """Its sentences of >= 6 words (the corpus scan's splitter), case and spacing aside."""
+    spans = (text[start:end] for start, end in sentence_spans(text))
+    return [" ".join(span.lower().split()) for span in spans if len(span.split()) >= 6]
 
 
 class TrainingIndex:

@@ -8,7 +8,9 @@ plain file (the file the link named keeps its old content), makes a file only it
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -31,12 +33,12 @@ def output_target(path: Path) -> tuple[Path, bool]:
     return Path(os.path.realpath(path)), True
 
 
-def file_mode(target: Path) -> int:
-    """Permissions for the new file: the replaced file's when there is one, else what ``open``
-    would give a new file under the current umask."""
-    try:
-        return stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+def create_beside(target: Path) -> tuple[int, Path]:
+    """A new, uniquely named temporary file next to ``target``, open for writing: with the replaced
+    file's permissions when there is one, else those any new file gets (0666 less the umask, as
+    ``open`` gives; ``mkstemp``'s 0600 would hide the results from everyone but their writer)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with contextlib.suppress(FileNotFoundError):  # nothing replaced: the umask's mode stands
+        os.fchmod(handle, stat.S_IMODE(target.stat().st_mode))
+    return handle, tmp

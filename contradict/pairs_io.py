@@ -11,14 +11,13 @@ import csv
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from contradict.output_files import file_mode, output_target
+from contradict.output_files import create_beside, output_target
 from contradict.records import STDIO, Record, RecordError, format_of, read_records, validated
 from contradict.scorer import PairScore, Scorer
 
@@ -182,10 +181,8 @@ class ResultWriter:
             self._stream = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed in __exit__
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        mode = file_mode(target)
-        handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-        self._tmp, self._target = Path(tmp), target
-        os.fchmod(handle, mode)
+        handle, self._tmp = create_beside(target)
+        self._target = target
         self._stream = os.fdopen(handle, "w", encoding="utf-8", newline="")
 
     def __enter__(self) -> ResultWriter:

@@ -27,7 +27,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from contradict.output_files import file_mode, output_target
+from contradict.output_files import create_beside, output_target
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_NAME = re.compile(r"(?:statements|candidates|scores)-[0-9a-f]{16}(?:\.json|\.npz)?")
 # The temporary names of a write cut short: atomic_write's and ray_support.save_dataset's.
 TEMPORARY_NAME = re.compile(
-    r"\.(?:(?:statements|candidates|scores)-[0-9a-f]{16}.*|(?:contradict-)?manifest\.json)\.(?:\d+\.tmp|partial)"
+    r"\.(?:(?:statements|candidates|scores)-[0-9a-f]{16}.*|(?:contradict-)?manifest\.json)"
+    r"\.(?:\d+(?:\.[0-9a-f]{8})?\.tmp|partial)"  # output_files.create_beside's, before it: pid only
 )
 
 
@@ -63,18 +64,15 @@ def atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None
             write(handle)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    mode = file_mode(target)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    handle, tmp = create_beside(target)
     try:
-        with open(tmp, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.replace(tmp, target)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -249,9 +249,11 @@ def test_a_named_pipe_is_read_once_like_stdin(tmp_path, tiny_model_dir, scorer):
     fifo = tmp_path / "pairs.jsonl"
     os.mkfifo(fifo)
     text = "".join(json.dumps(row) + "\n" for row in ROWS)
-    feeder = threading.Thread(target=fifo.write_text, args=(text,))
+    feeder = threading.Thread(target=fifo.write_text, args=(text,), daemon=True)
     feeder.start()
     result = invoke("score", fifo, "--model", tiny_model_dir, "--quiet")
+    if feeder.is_alive():  # nobody opened the pipe: open its read end, or the writer blocks for good
+        fifo.open("rb").close()
     feeder.join(30)
     assert result.exit_code == 0, result.output
     assert [row["id"] for row in read_jsonl(result.stdout)] == [row["id"] for row in ROWS]

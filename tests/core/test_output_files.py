@@ -7,6 +7,8 @@ import os
 import stat
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from contradict.corpus.workdir import atomic_write_text
 from contradict.output_files import output_target
 from contradict.pairs_io import ResultWriter
 
+REPO = Path(__file__).resolve().parents[2]  # the subprocess imports this checkout
 ROW = {"premise": "a b", "hypothesis": "c d", "contradiction": 0.1, "label": "neutral"}
 
 
@@ -61,29 +64,47 @@ def test_a_symlink_keeps_pointing_at_the_file_it_names_which_gets_the_new_conten
     assert target.read_text() != "old\n" and target.read_text() == link.read_text()
 
 
-def test_a_folder_is_refused_and_a_device_is_written_in_place(tmp_path):
+def test_a_folder_is_refused_and_a_device_or_pipe_is_written_in_place(tmp_path):
+    """Paths of our own stand in for /dev/null and a named pipe, so a writer that renames over them
+    (as the old one did, replacing /dev/null with a file when run as root) breaks only these."""
     with pytest.raises(IsADirectoryError):
         output_target(tmp_path)
     assert output_target(tmp_path / "new.jsonl") == (tmp_path / "new.jsonl", True)
-    assert output_target(os.devnull)[1] is False
-    write_rows(os.devnull)  # a device cannot be renamed over; it is written like a redirection
-    write_report(os.devnull)
-    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
+    null = tmp_path / "null"
+    null.symlink_to(os.devnull)
+    assert output_target(null) == (null, False)
+    write_rows(null)  # a device cannot be renamed over; it is written like a redirection
+    write_report(null)
+    assert null.is_symlink()
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()), daemon=True)
+    reader.start()
+    write_rows(pipe)
+    reader.join(30)
+    assert received and '"premise": "a b"' in received[0]
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
 
 
-def test_dev_stdout_gets_the_rows(tmp_path):
-    """`-o /dev/stdout` writes to the process's stdout (renaming over it failed, or replaced
-    /dev/stdout with a file when run as root)."""
+def test_a_link_to_stdout_gets_the_rows(tmp_path):
+    """`-o /dev/stdout` writes to the process's stdout: renaming a finished file over it failed, or
+    (as root) replaced /dev/stdout with a file. A link of our own to /proc/self/fd/1 stands in for
+    /dev/stdout, so a broken writer replaces only the link, never the system's."""
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
     code = (
+        "import sys\n"
         "from contradict.pairs_io import ResultWriter\n"
-        "with ResultWriter('/dev/stdout', 'jsonl') as w: w.write([{'premise': 'a', 'hypothesis': 'b'}])\n"
+        "with ResultWriter(sys.argv[1], 'jsonl') as w: w.write([{'premise': 'a', 'hypothesis': 'b'}])\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path
+        [sys.executable, "-c", code, str(link)], capture_output=True, text=True, timeout=60, cwd=REPO
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == '{"premise": "a", "hypothesis": "b"}\n'
-    assert os.path.islink("/dev/stdout") or not os.path.isfile("/dev/stdout")
+    assert link.is_symlink()
 
 
 def test_a_failed_run_leaves_no_file_at_all(tmp_path):

@@ -187,7 +187,8 @@ def test_pruning_a_shared_work_dir_deletes_only_this_tools_files(tmp_path):
     key = "0123456789abcdef"
     work.save(f"statements-{key}.json", b"[]")
     work.save(f"scores-{key}/shard-0.npy", b"x")
-    (tmp_path / f".candidates-{key}.npz.4242.tmp").write_bytes(b"cut short")
+    (tmp_path / f".candidates-{key}.npz.4242.tmp").write_bytes(b"cut short")  # as older versions named it
+    (tmp_path / f".candidates-{key}.npz.4242.0a1b2c3d.tmp").write_bytes(b"cut short")
     (tmp_path / f".scores-{key}.partial").mkdir()
     work.prune(set())
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
